@@ -79,7 +79,9 @@ class ProfileFile(BaseModel):
 
 
 def _describe(error: ValidationError, data: Any) -> str:
-    first = error.errors()[0]
+    errors = error.errors()
+    # An unknown key usually explains the other errors (a misspelt required key).
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = list(first["loc"])
     parts: list[str] = []
     node = data
@@ -109,8 +111,13 @@ def load_profiles(path: Path | None = None) -> list[Profile]:
     path = path or PROFILES_FILE
     try:
         data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read profiles file {path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read profiles file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"cannot read profiles file {path}{where}: {problem}") from None
     try:
         parsed = ProfileFile.model_validate(data)
     except ValidationError as exc:

@@ -1,0 +1,1 @@
+"""BentoML services and model release (see the models issue)."""

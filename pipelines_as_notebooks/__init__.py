@@ -1,0 +1,1 @@
+"""Pipelines as notebooks: papermill runs, DAGs and schedules (see the pipelines issue)."""
