@@ -25,11 +25,11 @@ class MLPAuthenticator(NativeAuthenticator):
         help="File (mode 0600) holding the generated initial admin password.",
     ).tag(config=True)
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.ensure_admin_account()
 
-    def get_handlers(self, app):  # type: ignore[no-untyped-def]
+    def get_handlers(self, app):
         """NativeAuthenticator's pages, with the login page fixed for JupyterHub 6."""
         return [
             (url, MLPLoginHandler if handler is NativeLoginHandler else handler)
@@ -58,7 +58,7 @@ class MLPLoginHandler(NativeLoginHandler):
     it renders a failed login as the login page; both give a 500 on every login.
     """
 
-    def _render(self, login_error=None, username=None, **kwargs):  # type: ignore[no-untyped-def]
+    def _render(self, login_error=None, username=None, **kwargs):
         return self.render_template(
             "native-login.html",
             next=url_escape(self.get_argument("next", default="")),
@@ -86,8 +86,10 @@ class MLPLoginHandler(NativeLoginHandler):
         error = "Invalid username or password."
         username = data.get("username", "")
         info = self.authenticator.get_user(username)
-        if info is not None and not info.is_authorized and info.is_valid_password(
-            data.get("password", "")
+        if (
+            info is not None
+            and not info.is_authorized
+            and info.is_valid_password(data.get("password", ""))
         ):
             error = f"User {username} has not been approved by an administrator yet."
         self.set_status(403)

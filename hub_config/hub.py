@@ -166,7 +166,10 @@ def configure_spawner(c: Any, s: HubSettings) -> None:
         c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
         c.KubeSpawner.image = s.image
         c.KubeSpawner.profile_list = kubespawner_profile_list(profiles, s.image)
-        c.KubeSpawner.environment = {"MLP_SERVICE_URL": f"http://hub:8081/services/{SERVICE_NAME}/"}
+        # Through the chart's proxy-public Service, which routes /services/mlp/ to the hub pod.
+        c.KubeSpawner.environment = {
+            "MLP_SERVICE_URL": f"http://proxy-public/services/{SERVICE_NAME}/"
+        }
         return
     c.JupyterHub.spawner_class = "hub_config.spawners.MLPLocalSpawner"
     c.MLPLocalSpawner.mlp_service_url = f"{s.service_url}/services/{SERVICE_NAME}/"

@@ -44,8 +44,10 @@ def render_profile_form(profiles: list[Profile], selected: str | None = None) ->
             f"<strong>{html.escape(p.display_name)}</strong> "
             f'<span class="text-muted">{html.escape(p.description)}</span></label></div>'
         )
-    return '<fieldset class="mlp-profiles"><legend>Server profile</legend>' + "".join(items) + (
-        "</fieldset>"
+    return (
+        '<fieldset class="mlp-profiles"><legend>Server profile</legend>'
+        + "".join(items)
+        + ("</fieldset>")
     )
 
 
@@ -80,7 +82,11 @@ class MLPLocalSpawner(SimpleLocalProcessSpawner):
     @default("options_form")
     def _options_form_default(self) -> Any:
         def form(spawner: MLPLocalSpawner) -> str:
-            last = (spawner.orm_spawner.user_options or {}).get("profile") if spawner.orm_spawner else None
+            last = (
+                (spawner.orm_spawner.user_options or {}).get("profile")
+                if spawner.orm_spawner
+                else None
+            )
             return render_profile_form(spawner._profiles(), last)
 
         return form

@@ -77,11 +77,11 @@ class MLPClient:
 
     def health(self) -> dict[str, Any]:
         """``GET api/health``."""
-        return self.request("GET", "api/health")  # type: ignore[no-any-return]
+        return self.request("GET", "api/health")
 
     def me(self) -> dict[str, Any]:
         """``GET api/me``: the caller as the service sees them."""
-        return self.request("GET", "api/me")  # type: ignore[no-any-return]
+        return self.request("GET", "api/me")
 
     def reachability(self) -> dict[str, Any]:
         """Whether the service answers ``api/health`` for this token (never raises)."""

@@ -7,6 +7,7 @@ SIGINT/SIGTERM stops the hub and then every process it left behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -89,22 +90,16 @@ class Platform:
                 self.proc.kill()
                 self.proc.wait(10)
         for proc in list(tracked.values()):
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 tracked.update({c.pid: c for c in proc.children(recursive=True)})
-            except psutil.NoSuchProcess:
-                pass
         alive = [p for p in tracked.values() if p.is_running()]
         for p in alive:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 p.terminate()
-            except psutil.NoSuchProcess:
-                pass
         _gone, alive = psutil.wait_procs(alive, timeout=10)
         for p in alive:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 p.kill()
-            except psutil.NoSuchProcess:
-                pass
         psutil.wait_procs(alive, timeout=10)
 
 
@@ -136,7 +131,9 @@ def preflight(port: int) -> None:
         Port taken, invalid profiles, or configurable-http-proxy missing.
     """
     if not port_is_free(port):
-        raise ConfigError(f"port {port} is in use; stop what uses it or set MLP_PORT to a free port")
+        raise ConfigError(
+            f"port {port} is in use; stop what uses it or set MLP_PORT to a free port"
+        )
     load_profiles()
     chp = _node_bin("configurable-http-proxy")
     if not (Path(chp).exists() or shutil.which(chp)):

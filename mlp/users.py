@@ -14,7 +14,9 @@ from mlp.errors import MLPError
 MIN_PASSWORD = 10
 
 
-def set_password(hub_db_url: str, name: str, password: str | None = None, create: bool = True) -> str:
+def set_password(
+    hub_db_url: str, name: str, password: str | None = None, create: bool = True
+) -> str:
     """Create (approved) or reset the password of hub account ``name``.
 
     Parameters
@@ -44,7 +46,7 @@ def set_password(hub_db_url: str, name: str, password: str | None = None, create
     if len(password) < MIN_PASSWORD:
         raise MLPError(f"password too short: use at least {MIN_PASSWORD} characters")
     engine = create_engine(hub_db_url)
-    UserInfo.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+    UserInfo.__table__.create(engine, checkfirst=True)
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt())
     with Session(engine) as db, db.begin():
         info = db.scalar(select(UserInfo).where(UserInfo.username == name))

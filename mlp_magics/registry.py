@@ -49,7 +49,9 @@ class Subcommand:
     def run(self, shell: Any, argv: list[str], cell: str | None) -> Any:
         """Parse ``argv`` and call the handler; returns its value."""
         if cell is not None and self.cell == "line":
-            raise UsageError(f"%%mlp {self.name} takes no cell; use the line magic %mlp {self.name}")
+            raise UsageError(
+                f"%%mlp {self.name} takes no cell; use the line magic %mlp {self.name}"
+            )
         if cell is None and self.cell == "cell":
             raise UsageError(f"%mlp {self.name} needs a cell: write %%mlp {self.name} on a cell")
         try:
@@ -64,7 +66,7 @@ REGISTRY: dict[str, Subcommand] = {}
 
 def subcommand(
     name: str,
-    help: str,  # noqa: A002 - mirrors argparse
+    help: str,
     arguments: Callable[[MagicArgumentParser], None] | None = None,
     cell: str = "line",
 ) -> Callable[[Handler], Handler]:

@@ -94,7 +94,9 @@ def postgres() -> Iterator[Postgres]:
         check=True, capture_output=True,
     )  # fmt: skip
     port = free_port()
-    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root / 'sock'}"
+    opts = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root / 'sock'}"
+    )
     subprocess.run(
         [*run_as, _pg_bin("pg_ctl"), "-D", str(root / "data"), "-o", opts,
          "-l", str(root / "log"), "-w", "start"],
@@ -140,7 +142,10 @@ class Hub:
         r = requests.post(
             f"{self.url}/hub/api/users/{self.platform.admin_user}/tokens",
             json={
-                "auth": {"username": self.platform.admin_user, "password": self.platform.admin_password},
+                "auth": {
+                    "username": self.platform.admin_user,
+                    "password": self.platform.admin_password,
+                },
                 "expires_in": 3600,
                 "note": "tests",
             },
@@ -152,9 +157,7 @@ class Hub:
     def add_user(self, admin_token: str, name: str) -> str:
         """Create a hub user with a password (as `mlp user add` does); return the password."""
         password = set_password(self.hub_db_url, name)
-        r = requests.post(
-            f"{self.url}/hub/api/users/{name}", headers=auth(admin_token), timeout=30
-        )
+        r = requests.post(f"{self.url}/hub/api/users/{name}", headers=auth(admin_token), timeout=30)
         assert r.status_code in (201, 409), r.text
         return password
 
@@ -194,9 +197,9 @@ class Hub:
             try:
                 env = proc.info.get("environ") or {}
                 cmd = " ".join(proc.info.get("cmdline") or [])
-                if proc.pid in self.seen_pids or ddir in cmd or env.get("MLP_DATA_DIR") == ddir:
-                    if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                        left.append(f"{proc.pid} {cmd[:120]}")
+                ours = proc.pid in self.seen_pids or ddir in cmd or env.get("MLP_DATA_DIR") == ddir
+                if ours and proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    left.append(f"{proc.pid} {cmd[:120]}")
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
         return left
@@ -209,7 +212,9 @@ def auth(token: str) -> dict[str, str]:
 def start_hub(tmp_path: Path, hub_db_url: str | None = None, mlp_db_url: str | None = None) -> Hub:
     ddir = tmp_path / "var"
     env = dict(os.environ)
-    env.update({"MLP_DATA_DIR": str(ddir), "MLP_PORT": str(free_port()), "MLP_CULL_TIMEOUT": "3600"})
+    env.update(
+        {"MLP_DATA_DIR": str(ddir), "MLP_PORT": str(free_port()), "MLP_CULL_TIMEOUT": "3600"}
+    )
     if hub_db_url:
         env["MLP_HUB_DB_URL"] = hub_db_url
     if mlp_db_url:

@@ -21,7 +21,9 @@ def start_kernel(base: str, user: str, token: str, name: str) -> str:
     return str(r.json()["id"])
 
 
-def execute(base: str, user: str, token: str, kernel_id: str, code: str, timeout: float = 90) -> dict:
+def execute(
+    base: str, user: str, token: str, kernel_id: str, code: str, timeout: float = 90
+) -> dict:
     """Execute ``code``; return ``{"text": ..., "error": ..., "status": ...}``."""
     ws_url = base.replace("http://", "ws://") + f"/user/{user}/api/kernels/{kernel_id}/channels"
     ws = websocket.create_connection(

@@ -142,7 +142,9 @@ def test_denials(hub: Hub):
 
     # A spawn with an unknown profile is refused with the valid names.
     r = requests.post(
-        f"{hub.url}/hub/api/users/alice/server", headers=auth(alice), json={"profile": "huge"},
+        f"{hub.url}/hub/api/users/alice/server",
+        headers=auth(alice),
+        json={"profile": "huge"},
         timeout=60,
     )
     assert r.status_code == 400

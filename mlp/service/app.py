@@ -62,7 +62,7 @@ class BaseHandler(web.RequestHandler):
     @property
     def user(self) -> dict[str, Any]:
         """The authenticated hub user model."""
-        return self.current_user  # type: ignore[no-any-return]
+        return self.current_user
 
     @property
     def is_admin(self) -> bool:
@@ -95,7 +95,7 @@ class BaseHandler(web.RequestHandler):
         self.set_status(status)
         self.finish(json.dumps(data))
 
-    def log_exception(self, typ, value, tb):  # type: ignore[no-untyped-def]
+    def log_exception(self, typ, value, tb):
         """Log user errors briefly; keep tracebacks for real server errors."""
         if isinstance(value, MLPError | web.HTTPError):
             return
@@ -212,7 +212,7 @@ def hub_token_resolver() -> TokenResolver:
             return None
         if not auth.check_scopes(auth.access_scopes, model):
             return None
-        return model  # type: ignore[no-any-return]
+        return model
 
     return resolve
 

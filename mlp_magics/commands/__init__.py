@@ -1,3 +1,3 @@
 """Subcommands of ``%mlp``: one module each, imported here to register them."""
 
-from mlp_magics.commands import env, help  # noqa: F401, A004
+from mlp_magics.commands import env, help  # noqa: F401

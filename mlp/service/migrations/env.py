@@ -19,7 +19,7 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url
     engine = make_engine(url)
-    engine.pool = pool.NullPool(engine.pool._creator)  # noqa: SLF001 - one-shot connection
+    engine.pool = pool.NullPool(engine.pool._creator)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
