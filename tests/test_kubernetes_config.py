@@ -86,3 +86,29 @@ async def test_profile_becomes_a_valid_pod(k8s_config, profile, cpu, mem, gpu):
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["MLP_PROFILE"] == profile
     assert env["MLP_SERVICE_URL"].endswith("/services/mlp/")
+
+
+def test_z2jh_values_embed_the_same_hub_config(tmp_path, monkeypatch):
+    """The chart's extraConfig, run as the chart's hub would, configures KubeSpawner."""
+    import yaml
+
+    from hub_config import HERE
+
+    values = yaml.safe_load((HERE / "z2jh-values.yaml").read_text())
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(KUBECONFIG)
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    for key, value in values["hub"]["extraEnv"].items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("MLP_DATA_DIR", str(tmp_path / "srv"))
+    c = Config()
+    exec(values["hub"]["extraConfig"]["00-mlp"], {"c": c})  # noqa: S102 - our own config snippet
+    assert c.JupyterHub.spawner_class == "kubespawner.KubeSpawner"
+    assert "db_url" not in c.JupyterHub  # the chart sets it
+    assert "ConfigurableHTTPProxy" not in c
+    service = c.JupyterHub.services[0]
+    assert service["url"] == "http://hub:10101"
+    assert service["environment"]["MLP_DB_URL"].startswith("postgresql")
+    slugs = [p["slug"] for p in c.KubeSpawner.profile_list]
+    assert slugs == ["cpu-small", "cpu-large", "gpu"]
+    assert values["hub"]["service"]["extraPorts"][0]["port"] == 10101

@@ -20,7 +20,9 @@ async def serve() -> None:
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/mlp/")
     sessions = session_factory(database_url())
     app = make_app(hub_token_resolver(), sessions, prefix)
-    server = app.listen(url.port or 80, address=url.hostname or "127.0.0.1", xheaders=True)
+    # On Kubernetes the URL names the hub Service; the pod binds all interfaces instead.
+    bind = os.environ.get("MLP_SERVICE_BIND") or url.hostname or "127.0.0.1"
+    server = app.listen(url.port or 80, address=bind, xheaders=True)
     log.info("MLP service listening on %s%s", url.geturl().rstrip("/"), prefix)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
