@@ -6,6 +6,7 @@ The same validated list feeds the local spawner's options form and KubeSpawner's
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -101,14 +102,14 @@ def _describe(error: ValidationError, data: Any) -> str:
 
 
 def load_profiles(path: Path | None = None) -> list[Profile]:
-    """Load and validate the profiles file.
+    """Load and validate the profiles file (default: ``MLP_PROFILES_FILE`` or the shipped one).
 
     Raises
     ------
     ConfigError
         With the offending key named, e.g. ``profiles[cpu-small].cpu_limit: ...``.
     """
-    path = path or PROFILES_FILE
+    path = path or Path(os.environ.get("MLP_PROFILES_FILE") or PROFILES_FILE)
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:

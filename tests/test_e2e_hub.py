@@ -149,3 +149,44 @@ def test_denials(hub: Hub):
     )
     assert r.status_code == 400
     assert "cpu-small" in r.json()["message"]
+
+
+def test_signup_needs_admin_approval(hub: Hub):
+    s = requests.Session()
+    s.get(f"{hub.url}/hub/signup", timeout=30)
+    r = s.post(
+        f"{hub.url}/hub/signup",
+        data={
+            "username": "carol",
+            "signup_password": "carol-secret-pw-1",
+            "signup_password_confirmation": "carol-secret-pw-1",
+            "_xsrf": s.cookies.get("_xsrf"),
+        },
+        timeout=30,
+    )
+    assert r.status_code == 200
+    assert "sent to the admin" in r.text
+    # Not approved yet: no session, and the page says why.
+    pending = login_form(hub, "carol", "carol-secret-pw-1")
+    assert "jupyterhub-hub-login" not in pending.cookies
+    # Signing up as the admin name cannot take over the admin account.
+    s.post(
+        f"{hub.url}/hub/signup",
+        data={
+            "username": hub.platform.admin_user,
+            "signup_password": "attacker-password-1",
+            "signup_password_confirmation": "attacker-password-1",
+            "_xsrf": s.cookies.get("_xsrf"),
+        },
+        timeout=30,
+    )
+    assert (
+        "jupyterhub-hub-login"
+        not in login_form(hub, hub.platform.admin_user, "attacker-password-1").cookies
+    )
+
+    admin = login_form(hub, hub.platform.admin_user, hub.platform.admin_password)
+    assert "jupyterhub-hub-login" in admin.cookies
+    r = admin.get(f"{hub.url}/hub/authorize/carol", timeout=30)
+    assert r.status_code == 200
+    assert "jupyterhub-hub-login" in login_form(hub, "carol", "carol-secret-pw-1").cookies
