@@ -10,7 +10,7 @@ import html
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
@@ -141,16 +141,34 @@ class MLPLocalSpawner(SimpleLocalProcessSpawner):
         env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", os.defpath)
         return env
 
+    #: Rotates the first core handed out, so servers spread over the machine.
+    _next_core: ClassVar[int] = 0
+
+    def cpu_set(self) -> set[int] | None:
+        """The cores this server may use: ``cpu_limit`` of them, rotating the start.
+
+        Successive servers start on successive cores so that, with several small
+        servers, the whole machine is used rather than its first cores only.
+        """
+        if not self.profile or not hasattr(os, "sched_getaffinity"):
+            return None
+        usable = sorted(os.sched_getaffinity(0))
+        count = min(max(1, int(self.profile.cpu_limit)), len(usable))
+        if count >= len(usable):
+            return set(usable)
+        start = MLPLocalSpawner._next_core % len(usable)
+        MLPLocalSpawner._next_core += count
+        return {usable[(start + i) % len(usable)] for i in range(count)}
+
     def make_preexec_fn(self, name: str) -> Any:
-        """Create the user's root and pin the server to ``cpu_limit`` cores."""
+        """Create the user's root and pin the server to its cores (see :meth:`cpu_set`)."""
         base = super().make_preexec_fn(name)
-        cores = max(1, int(self.profile.cpu_limit)) if self.profile else None
+        cores = self.cpu_set()
 
         def preexec() -> None:
             base()
-            if cores and hasattr(os, "sched_setaffinity"):
-                usable = sorted(os.sched_getaffinity(0))
-                os.sched_setaffinity(0, usable[: min(cores, len(usable))])
+            if cores:
+                os.sched_setaffinity(0, cores)
 
         return preexec
 

@@ -103,6 +103,20 @@ class Platform:
         psutil.wait_procs(alive, timeout=10)
 
 
+def _die_with_parent() -> None:
+    """In the hub's child process: get SIGTERM if ``mlp up`` dies, even by SIGKILL.
+
+    The hub then stops its servers and services itself, so a killed ``mlp up``
+    leaves no orphaned platform behind.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def prepare_env(port: int, ddir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for the hub: the ports chosen now and where state lives."""
     env = dict(base if base is not None else os.environ)
@@ -179,6 +193,7 @@ def start(
         stdout=log,
         stderr=subprocess.STDOUT if log is not None else None,
         start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     url = f"http://127.0.0.1:{port}"
     platform = Platform(proc, url, ddir, full_env["MLP_ADMIN_USER"], password, full_env)

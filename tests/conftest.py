@@ -193,11 +193,13 @@ class Hub:
         """Processes of this platform still alive (by pid seen, or by data dir in argv/env)."""
         ddir = str(self.platform.data_dir)
         left = []
-        for proc in psutil.process_iter(["pid", "cmdline", "environ"]):
+        for proc in psutil.process_iter(["pid", "cmdline", "environ", "cwd"]):
             try:
                 env = proc.info.get("environ") or {}
                 cmd = " ".join(proc.info.get("cmdline") or [])
-                ours = proc.pid in self.seen_pids or ddir in cmd or env.get("MLP_DATA_DIR") == ddir
+                cwd = proc.info.get("cwd") or ""
+                ours = proc.pid in self.seen_pids or ddir in cmd or cwd.startswith(ddir)
+                ours = ours or env.get("MLP_DATA_DIR") == ddir
                 if ours and proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
                     left.append(f"{proc.pid} {cmd[:120]}")
             except (psutil.NoSuchProcess, psutil.AccessDenied):

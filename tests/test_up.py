@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-from mlp.up import free_port
+from mlp.up import Platform, free_port
 
 
 def run_up(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -104,3 +104,88 @@ def test_cli_user_add_and_reset(tmp_path):
     )
     assert missing.returncode == 2
     assert "no account 'erin'" in missing.stderr
+
+
+def platform_processes(ddir: Path) -> list[psutil.Process]:
+    """Processes of the platform in ``ddir``: by environment, command line or working dir.
+
+    User servers do not inherit MLP_DATA_DIR (the spawner filters the environment),
+    but they run in ``ddir/users/<name>`` and their kernels' command lines name it.
+    """
+    found = []
+    for proc in psutil.process_iter(["cmdline", "environ", "cwd"]):
+        try:
+            env = proc.info.get("environ") or {}
+            cmd = " ".join(proc.info.get("cmdline") or [])
+            cwd = proc.info.get("cwd") or ""
+            ours = env.get("MLP_DATA_DIR") == str(ddir) or str(ddir) in cmd
+            ours = ours or cwd.startswith(str(ddir))
+            if ours and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def start_up_process(tmp_path: Path) -> tuple[subprocess.Popen[str], str, Path]:
+    import requests
+
+    from tests.conftest import wait_for
+
+    ddir = tmp_path / "var"
+    port = free_port()
+    env = {**os.environ, "MLP_DATA_DIR": str(ddir), "MLP_PORT": str(port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlp.cli", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        try:
+            return requests.get(f"{url}/hub/health", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    wait_for(ready, 120, "mlp up to serve the hub")
+    return proc, url, ddir
+
+
+def test_ctrl_c_stops_everything(tmp_path):
+    import signal
+
+    from tests.conftest import Hub, wait_for
+    from tests.kernels import start_kernel
+
+    proc, url, ddir = start_up_process(tmp_path)
+    try:
+        password = (ddir / "admin_password").read_text().strip()
+        platform = Platform(proc, url, ddir, "admin", password)  # type: ignore[arg-type]
+        hub = Hub(platform, tmp_path / "log", f"sqlite:///{ddir / 'jupyterhub.sqlite'}")
+        admin = hub.admin_token()
+        hub.add_user(admin, "erin")
+        hub.spawn(admin, "erin", "cpu-small")
+        start_kernel(url, "erin", admin, "mlp-lightning")
+        # mlp up, hub, proxy, MLP service, culler, user server, kernel
+        assert len(platform_processes(ddir)) >= 7
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 0, out
+    assert "MLP is running at" in out
+    assert "MLP stopped." in out
+    wait_for(lambda: not platform_processes(ddir), 30, "every platform process to exit")
+
+
+def test_killed_mlp_up_leaves_no_orphans(tmp_path):
+    from tests.conftest import wait_for
+
+    proc, _url, ddir = start_up_process(tmp_path)
+    assert platform_processes(ddir)
+    proc.kill()
+    proc.communicate(timeout=30)
+    wait_for(lambda: not platform_processes(ddir), 60, "the orphaned hub to stop itself")
