@@ -211,12 +211,18 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"token {token}"}
 
 
-def start_hub(tmp_path: Path, hub_db_url: str | None = None, mlp_db_url: str | None = None) -> Hub:
+def start_hub(
+    tmp_path: Path,
+    hub_db_url: str | None = None,
+    mlp_db_url: str | None = None,
+    **extra_env: str,
+) -> Hub:
     ddir = tmp_path / "var"
     env = dict(os.environ)
     env.update(
         {"MLP_DATA_DIR": str(ddir), "MLP_PORT": str(free_port()), "MLP_CULL_TIMEOUT": "3600"}
     )
+    env.update(extra_env)
     if hub_db_url:
         env["MLP_HUB_DB_URL"] = hub_db_url
     if mlp_db_url:

@@ -190,3 +190,25 @@ def test_signup_needs_admin_approval(hub: Hub):
     r = admin.get(f"{hub.url}/hub/authorize/carol", timeout=30)
     assert r.status_code == 200
     assert "jupyterhub-hub-login" in login_form(hub, "carol", "carol-secret-pw-1").cookies
+
+
+def test_idle_culler_stops_idle_servers(tmp_path):
+    from tests.conftest import wait_for
+
+    hub = start_hub(tmp_path, MLP_CULL_TIMEOUT="5")
+    try:
+        admin = hub.admin_token()
+        hub.add_user(admin, "frank")
+        hub.spawn(admin, "frank", "cpu-small")
+
+        def culled() -> bool:
+            model = requests.get(
+                f"{hub.url}/hub/api/users/frank", headers=auth(admin), timeout=30
+            ).json()
+            return not model["servers"]
+
+        wait_for(culled, 90, "the idle culler to stop frank's idle server", interval=1)
+        assert "Culling server frank" in hub.log_path.read_text()
+    finally:
+        hub.stop()
+    assert not hub.leftovers()
