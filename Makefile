@@ -42,7 +42,7 @@ $(STAMPS)/node: package.json package-lock.json | $(STAMPS) check-node
 	touch $@
 
 # The lab extension: built with jlpm from jupyter_ext/, installed prebuilt by pip.
-LABEXT_SRC := $(shell find jupyter_ext/src jupyter_ext/style jupyter_ext/mlp_jupyter_ext -type f -not -path '*/labextension/*' 2>/dev/null) \
+LABEXT_SRC := $(shell find jupyter_ext/src jupyter_ext/style jupyter_ext/mlp_jupyter_ext jupyter_ext/jupyter-config -type f -not -path '*/labextension/*' -not -path '*/__pycache__/*' 2>/dev/null) \
 	jupyter_ext/package.json jupyter_ext/yarn.lock jupyter_ext/pyproject.toml
 $(STAMPS)/labext: $(STAMPS)/python $(LABEXT_SRC) | check-node
 	cd jupyter_ext && $(BIN)/jlpm install --immutable && $(BIN)/jlpm build:prod

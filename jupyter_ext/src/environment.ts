@@ -40,10 +40,14 @@ export function describe(info: IEnvironmentInfo): [string, string, string][] {
   if (!service) {
     serviceText = 'not checked';
   } else {
-    const where = service.url || 'not configured';
-    serviceText = service.reachable
-      ? `reachable at ${where}`
-      : `unreachable at ${where}${service.error ? ` (${service.error})` : ''}`;
+    const detail = service.error ? ` (${service.error})` : '';
+    if (!service.url) {
+      serviceText = `not configured${detail}`;
+    } else if (service.reachable) {
+      serviceText = `reachable at ${service.url}`;
+    } else {
+      serviceText = `unreachable at ${service.url}${detail}`;
+    }
   }
   const rows: [string, string, string][] = [
     ['User', 'user', info.user],
