@@ -46,7 +46,7 @@ def test_login_spawn_lab_panel(hub: Hub, page):
     page.fill("input[name=username]", hub.platform.admin_user)
     page.fill("input[name=password]", "not-the-password")
     page.click("input[type=submit], button[type=submit]")
-    assert page.locator("text=Invalid username or password").is_visible()
+    page.locator("text=Invalid username or password").wait_for(timeout=30_000)
 
     page.fill("input[name=username]", hub.platform.admin_user)
     page.fill("input[name=password]", hub.platform.admin_password)
@@ -81,3 +81,46 @@ def test_login_spawn_lab_panel(hub: Hub, page):
         page.locator("text=Would you like to get notified about official Jupyter news").count() == 0
     )
     page.screenshot(path=str(ARTIFACTS / "browser-lab-mlp-panel.png"))
+
+    # A notebook in an MLP kernel runs %mlp env as the logged-in user, in the chosen profile.
+    nb = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": "%mlp env", "outputs": [],
+             "execution_count": None}
+        ],
+        "metadata": {
+            "kernelspec": {"name": "mlp-lightgbm-dask", "language": "python",
+                           "display_name": "Python 3 (MLP: LightGBM + Dask)"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }  # fmt: skip
+    xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "_xsrf")
+    resp = page.request.put(
+        f"{hub.url}/user/admin/api/contents/env.ipynb",
+        data={"type": "notebook", "content": nb},
+        headers={"X-XSRFToken": xsrf},
+    )
+    assert resp.status == 201, resp.text()
+    page.goto(f"{hub.url}/user/admin/lab/tree/env.ipynb")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    page.locator("text=Python 3 (MLP: LightGBM + Dask)").first.wait_for()
+    page.wait_for_function(
+        "() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
+        " ?.getAttribute('data-status') === 'idle'",
+        timeout=90_000,
+    )
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Shift+Enter")
+    output = page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-OutputArea-output")
+    output.wait_for(timeout=90_000)
+    page.wait_for_function(
+        "() => document.querySelector('.jp-Notebook .jp-OutputArea-output')"
+        " ?.textContent.includes('CPU large')",
+        timeout=90_000,
+    )
+    text = output.inner_text()
+    assert "admin" in text
+    assert "CPU large" in text
+    hub.remember()
+    page.screenshot(path=str(ARTIFACTS / "browser-notebook-mlp-env.png"))
