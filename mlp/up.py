@@ -29,6 +29,7 @@ from hub_config.hub import ADMIN_USER_DEFAULT, _node_bin
 from hub_config.profiles import load_profiles
 from mlp.config import data_dir, public_port
 from mlp.errors import ConfigError, MLPError
+from mlp.process import die_with_parent
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -101,20 +102,6 @@ class Platform:
             with contextlib.suppress(psutil.NoSuchProcess):
                 p.kill()
         psutil.wait_procs(alive, timeout=10)
-
-
-def _die_with_parent() -> None:
-    """In the hub's child process: get SIGTERM if ``mlp up`` dies, even by SIGKILL.
-
-    The hub then stops its servers and services itself, so a killed ``mlp up``
-    leaves no orphaned platform behind.
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def prepare_env(port: int, ddir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -193,7 +180,7 @@ def start(
         stdout=log,
         stderr=subprocess.STDOUT if log is not None else None,
         start_new_session=True,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,  # a killed `mlp up` takes the hub with it
     )
     url = f"http://127.0.0.1:{port}"
     platform = Platform(proc, url, ddir, full_env["MLP_ADMIN_USER"], password, full_env)

@@ -123,6 +123,6 @@ def test_migrations_upgrade_downgrade_upgrade(db_url):
     assert "mlp_users" in inspect(engine).get_table_names()
     command.downgrade(alembic_config(db_url), "base")
     assert "mlp_users" not in inspect(engine).get_table_names()
-    command.upgrade(alembic_config(db_url), "head")
+    command.upgrade(alembic_config(db_url), "heads")
     assert "mlp_users" in inspect(engine).get_table_names()
     engine.dispose()

@@ -83,7 +83,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Bring the database at ``url`` to the newest schema revision."""
-    command.upgrade(alembic_config(url), "head")
+    # "heads": domains add migration branches independently (e.g. models, pipelines).
+    command.upgrade(alembic_config(url), "heads")
 
 
 def session_factory(url: str, migrate: bool = True) -> sessionmaker[Session]:
