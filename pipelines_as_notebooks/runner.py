@@ -45,15 +45,31 @@ def execute(
             start_timeout=120,
         )
     except PapermillExecutionError as exc:
+        cell = _source_cell_number(output, exc.cell_index)
         return {
             "status": "failed",
-            "error": f"cell {exc.cell_index + 1} (execution {exc.exec_count}): "
-            f"{exc.ename}: {exc.evalue}",
+            "error": f"cell {cell} (execution {exc.exec_count}): {exc.ename}: {exc.evalue}",
         }
     except Exception as exc:  # a dead kernel, a missing kernel spec, a bad notebook
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return {"status": "failed", "error": f"{type(exc).__name__}: {first}"[:500]}
     return {"status": "succeeded", "error": None}
+
+
+def _source_cell_number(output: Path, index: int) -> int:
+    """1-based number of the failing cell in the user's notebook.
+
+    papermill counts the cell it injects for the parameters; the user's notebook
+    does not have it, so it is not counted.
+    """
+    try:
+        cells = json.loads(output.read_text())["cells"]
+    except (OSError, ValueError, KeyError):
+        return index + 1
+    injected = sum(
+        1 for c in cells[:index] if "injected-parameters" in c.get("metadata", {}).get("tags", [])
+    )
+    return index + 1 - injected
 
 
 def main(argv: list[str] | None = None) -> int:
