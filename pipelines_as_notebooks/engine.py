@@ -623,7 +623,8 @@ class Engine:
                 item.cache_key, item.cache_parts = reuse.cache_key, reuse.cache_parts
                 item.outputs, item.run_dir = reuse.outputs, reuse.run_dir
                 item.output_path, item.started = reuse.output_path, now
-                self._finish(db, item, "skipped", why.format(reuse.id))
+                item.reason = why.format(reuse.id)
+                self._finish(db, item, "skipped", None)
             return
         upstream_param = {
             n.node: {"outputs": n.outputs or {}, "run_dir": n.run_dir} for n in needs if n.node

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import ast
 import graphlib
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,20 @@ def _node_path(
     return full
 
 
+def _declared_type(spec: dict[str, Any]) -> str | None:
+    """Type of a notebook parameter: its annotation, else the type of its default literal."""
+    name = str(spec.get("inferred_type_name"))
+    if name in _PY_TYPES:
+        return name
+    try:
+        default = ast.literal_eval(str(spec.get("default")))
+    except (ValueError, SyntaxError):
+        return None
+    if default is None:
+        return None
+    return type(default).__name__
+
+
 def _check_parameters(nb: Path, node: Node, node_name: str, fname: str, tree: yaml.Node) -> None:
     """Compare given parameters with the types of the notebook's parameters cell."""
     import papermill
@@ -201,7 +216,8 @@ def _check_parameters(nb: Path, node: Node, node_name: str, fname: str, tree: ya
         spec = declared.get(key)
         if spec is None:
             continue  # papermill injects unknown parameters too; allowed
-        types = _PY_TYPES.get(str(spec.get("inferred_type_name")))
+        type_name = _declared_type(spec)
+        types = _PY_TYPES.get(type_name or "")
         if types is None or value is None:
             continue
         # bool is an int in Python, but True is no learning rate.
@@ -210,6 +226,6 @@ def _check_parameters(nb: Path, node: Node, node_name: str, fname: str, tree: ya
             line = _line(tree, ["nodes", node_name, "parameters", key])
             raise PipelineError(
                 f"{fname}:{line}: parameter {key!r} of node {node_name!r} must be "
-                f"{spec['inferred_type_name']} (notebook default {spec.get('default')}), "
+                f"{type_name} (notebook default {spec.get('default')}), "
                 f"got {type(value).__name__} {value!r}"
             )
