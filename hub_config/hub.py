@@ -168,7 +168,8 @@ def configure_spawner(c: Any, s: HubSettings) -> None:
         c.KubeSpawner.profile_list = kubespawner_profile_list(profiles, s.image)
         # Through the chart's proxy-public Service, which routes /services/mlp/ to the hub pod.
         c.KubeSpawner.environment = {
-            "MLP_SERVICE_URL": f"http://proxy-public/services/{SERVICE_NAME}/"
+            "MLP_SERVICE_URL": f"http://proxy-public/services/{SERVICE_NAME}/",
+            "MLP_USER_ROOT": "/home/jovyan",
         }
         return
     c.JupyterHub.spawner_class = "hub_config.spawners.MLPLocalSpawner"

@@ -135,6 +135,9 @@ class MLPLocalSpawner(SimpleLocalProcessSpawner):
             self.apply_profile(self.user_options or {})
         assert self.profile is not None
         env.update(profile_env(self.profile))
+        env["MLP_USER_ROOT"] = self.home_dir
+        # Kernels save models where the MLP service reads them (bentos.registry.store_root).
+        env["MLP_MODEL_STORE"] = model_store_root()
         if self.mlp_service_url:
             env["MLP_SERVICE_URL"] = self.mlp_service_url
         # Kernels and tools come from the same environment as the hub.
@@ -209,3 +212,10 @@ def kubespawner_profile_list(profiles: list[Profile], default_image: str) -> lis
             }
         )
     return out
+
+
+def model_store_root() -> str:
+    """Root of the per-user BentoML homes shared by kernels and the MLP service."""
+    from mlp.config import data_dir
+
+    return os.environ.get("MLP_MODEL_STORE") or str(data_dir() / "bentoml")

@@ -72,8 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     kinstall = ksub.add_parser("install", help="install the MLP kernels into this environment")
     kinstall.set_defaults(func=cmd_kernels_install)
 
+    from pipelines_as_notebooks.cli import add_parser as add_pipeline_parser
+
+    add_pipeline_parser(sub)
+
     service = sub.add_parser("service", help="run the MLP hub service (the hub starts it)")
     service.set_defaults(func=cmd_service)
+
+    from bentos.cli import add_model_parser  # `mlp model ...`: the models domain's CLI
+
+    add_model_parser(sub)
     return parser
 
 

@@ -6,12 +6,27 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from urllib.parse import urlparse
+
+from tornado.ioloop import PeriodicCallback
 
 from mlp.service.app import database_url, hub_token_resolver, make_app
 from mlp.service.db import session_factory
 
 log = logging.getLogger("mlp.service")
+
+
+def _guarded(tick: Callable[[], None]) -> Callable[[], None]:
+    """Log a failing tick instead of killing the loop (the next tick retries)."""
+
+    def run() -> None:
+        try:
+            tick()
+        except Exception:
+            log.exception("pipelines loop tick failed")
+
+    return run
 
 
 async def serve() -> None:
@@ -24,11 +39,19 @@ async def serve() -> None:
     bind = os.environ.get("MLP_SERVICE_BIND") or url.hostname or "127.0.0.1"
     server = app.listen(url.port or 80, address=bind, xheaders=True)
     log.info("MLP service listening on %s%s", url.geturl().rstrip("/"), prefix)
+    # The schedule loop and run executor live here, so they outlive users' servers.
+    from pipelines_as_notebooks.service_routes import engine_for
+
+    engine = engine_for(sessions)
+    loop_task = PeriodicCallback(_guarded(engine.tick), 500)
+    loop_task.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    loop_task.stop()
+    engine.shutdown()
     server.stop()
     log.info("MLP service stopped")
 

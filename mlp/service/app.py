@@ -175,7 +175,10 @@ class NotFoundHandler(BaseHandler):
 #: Modules that add endpoints: each has ``ROUTES``, a list of ``(path regex, handler)``
 #: with paths relative to the service prefix and handlers derived from BaseHandler.
 #: A domain adds its endpoints by adding one line here.
-ROUTE_MODULES: list[str] = []
+ROUTE_MODULES: list[str] = [
+    "pipelines_as_notebooks.service_routes",
+    "bentos.service_routes",
+]
 
 
 def make_app(
