@@ -126,3 +126,13 @@ def test_migrations_upgrade_downgrade_upgrade(db_url):
     command.upgrade(alembic_config(db_url), "heads")
     assert "mlp_users" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_committed_openapi_document_is_current():
+    from pathlib import Path
+
+    from mlp.service.openapi import build
+
+    committed = json.loads((Path(__file__).parent.parent / "docs" / "openapi.json").read_text())
+    assert committed == build(), "run: python -m mlp.service.openapi > docs/openapi.json"
+    assert set(committed["paths"]) >= {"/api/runs", "/api/schedules", "/api/me"}
