@@ -795,6 +795,7 @@ class Engine:
         """Stop every run this instance executes (they are recovered on restart)."""
         for run_id in self.executor.running():
             self.executor.cancel(run_id)
+        self.executor.close()
 
 
 def validate_pipeline(owner: str, path: str) -> Pipeline:

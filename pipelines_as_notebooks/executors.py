@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 from abc import ABC, abstractmethod
@@ -84,30 +85,139 @@ class Executor(ABC):
         """Ids of the runs this executor is executing now."""
         return []
 
+    def close(self) -> None:  # noqa: B027 - an optional hook: most executors hold nothing
+        """Release what the executor holds (idle resources); runs are not touched."""
+
+
+def notebook_kernel(notebook: Path) -> str | None:
+    """The kernel named in a notebook's metadata (None if it names none)."""
+    try:
+        meta = json.loads(notebook.read_text()).get("metadata", {})
+    except (OSError, ValueError):
+        return None
+    name = meta.get("kernelspec", {}).get("name")
+    return str(name) if name else None
+
+
+class KernelPool:
+    """Runner processes that have already started a kernel, waiting for one job each.
+
+    Parameters
+    ----------
+    size
+        Waiting runners kept per kernel name (0 disables the pool).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._waiting: dict[str, list[subprocess.Popen[bytes]]] = {}
+        self._ready: set[int] = set()
+
+    def _spawn(self, kernel: str) -> None:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines_as_notebooks.runner", "--warm", kernel],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+        self._waiting.setdefault(kernel, []).append(proc)
+
+    @staticmethod
+    def _release(proc: subprocess.Popen[bytes]) -> None:
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
+
+    def fill(self, kernel: str) -> None:
+        """Start runners until ``size`` wait for ``kernel``."""
+        alive = []
+        for proc in self._waiting.get(kernel, []):
+            if proc.poll() is None:
+                alive.append(proc)
+            else:  # a waiting runner died (e.g. its kernel failed to start)
+                self._release(proc)
+        self._waiting[kernel] = alive
+        for _ in range(self.size - len(alive)):
+            self._spawn(kernel)
+
+    def take(self, kernel: str, job: dict[str, Any]) -> subprocess.Popen[bytes] | None:
+        """Hand ``job`` to a ready runner of ``kernel``; None if none is ready yet."""
+        if self.size <= 0:
+            return None
+        chosen = None
+        for proc in self._waiting.get(kernel, []):
+            if proc.poll() is None and self._is_ready(proc):
+                chosen = proc
+                break
+        if chosen is not None:
+            self._waiting[kernel].remove(chosen)
+            assert chosen.stdin is not None
+            chosen.stdin.write((json.dumps(job) + "\n").encode())
+            self._release(chosen)  # the runner logs to the run's log file from now on
+        self.fill(kernel)
+        return chosen
+
+    def _is_ready(self, proc: subprocess.Popen[bytes]) -> bool:
+        if proc.pid in self._ready:
+            return True
+        assert proc.stdout is not None
+        readable, _, _ = select.select([proc.stdout], [], [], 0)
+        if readable and proc.stdout.readline().strip() == b"READY":
+            self._ready.add(proc.pid)
+            return True
+        return False
+
+    def close(self) -> None:
+        """Stop every waiting runner and its kernel."""
+        for procs in self._waiting.values():
+            for proc in procs:
+                kill_tree(proc.pid, grace=2)
+                self._release(proc)
+                proc.wait(5)
+        self._waiting.clear()
+
 
 class LocalExecutor(Executor):
-    """A subprocess per notebook on this machine."""
+    """A subprocess per notebook on this machine, preferably one with a kernel already started.
+
+    Parameters
+    ----------
+    pool_size
+        Pre-started kernels kept per kernel name (``MLP_KERNEL_POOL``, default 1).
+    """
 
     name = "local"
 
-    def __init__(self) -> None:
+    def __init__(self, pool_size: int | None = None) -> None:
         self._procs: dict[str, tuple[subprocess.Popen[bytes], RunSpec]] = {}
+        size = int(os.environ.get("MLP_KERNEL_POOL", "1")) if pool_size is None else pool_size
+        self.pool = KernelPool(size)
 
     def start(self, spec: RunSpec) -> int | None:
-        """Launch the runner in its own session, logging into ``run_dir/log.txt``."""
+        """Hand the run to a pre-started kernel, or launch a fresh runner.
+
+        Either way it runs in its own session and logs into ``run_dir/log.txt``.
+        """
         spec.run_dir.mkdir(parents=True, exist_ok=True)
         (spec.run_dir / RESULT_FILE).unlink(missing_ok=True)
-        env = dict(os.environ)
-        env.update(
-            {
-                "MLP_RUN_DIR": str(spec.run_dir),
-                "MLP_RUN_ID": spec.run_id,
-                "JUPYTERHUB_USER": spec.owner,
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
+        kernel = spec.kernel or notebook_kernel(spec.notebook)
+        run_env = {"MLP_RUN_ID": spec.run_id, "JUPYTERHUB_USER": spec.owner}
         if spec.profile:
-            env["MLP_PROFILE"] = spec.profile
+            run_env["MLP_PROFILE"] = spec.profile
+        if kernel:
+            job = {
+                "notebook": str(spec.notebook), "output": str(spec.output),
+                "run_dir": str(spec.run_dir), "cwd": str(spec.cwd),
+                "parameters": spec.parameters, "env": run_env,
+            }  # fmt: skip
+            warm = self.pool.take(kernel, job)
+            if warm is not None:
+                self._procs[spec.run_id] = (warm, spec)
+                return warm.pid
+        env = dict(os.environ)
+        env.update({"MLP_RUN_DIR": str(spec.run_dir), "PYTHONUNBUFFERED": "1", **run_env})
         with open(spec.run_dir / "log.txt", "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "pipelines_as_notebooks.runner", *spec.runner_args()],
@@ -147,6 +257,10 @@ class LocalExecutor(Executor):
     def running(self) -> list[str]:
         """Runs whose runner is still alive."""
         return list(self._procs)
+
+    def close(self) -> None:
+        """Stop the pre-started kernels."""
+        self.pool.close()
 
 
 class KubernetesExecutor(Executor):
