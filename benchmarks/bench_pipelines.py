@@ -213,12 +213,17 @@ def main() -> None:
     parser.add_argument("--schedules", type=int, default=1000)
     parser.add_argument("--minutes", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="3 notebooks, 100 schedules, 2 min")
+    parser.add_argument("--scheduler-only", action="store_true", help="only the scheduler part")
     args = parser.parse_args()
     if args.quick:
         args.notebooks, args.schedules, args.minutes = 3, 100, 2
     tmp = Path(tempfile.mkdtemp(prefix="mlp-bench-pipelines-"))
     os.environ["MLP_USERS_DIR"] = str(tmp / "users")
     try:
+        if args.scheduler_only:
+            sched = bench_scheduler(tmp, args.schedules, args.minutes)
+            print(json.dumps(sched, indent=2))
+            return
         seq = bench_sequence(tmp, args.notebooks)
         dag = bench_dag(tmp)
         sched = bench_scheduler(tmp, args.schedules, args.minutes)

@@ -29,7 +29,6 @@ import requests
 from croniter import croniter
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mlp.errors import MLPError, NotFoundError
@@ -38,7 +37,7 @@ from pipelines_as_notebooks import cache
 from pipelines_as_notebooks.executors import Executor, LocalExecutor, RunSpec
 from pipelines_as_notebooks.paths import confine, relative, user_root
 from pipelines_as_notebooks.spec import Pipeline, load_pipeline
-from pipelines_as_notebooks.store import FINAL, Run, Schedule, aware
+from pipelines_as_notebooks.store import FINAL, Run, Schedule, aware, new_id
 
 log = logging.getLogger("mlp.pipelines")
 
@@ -87,6 +86,28 @@ def check_kernel(kernel: str | None) -> None:
     except NoSuchKernel:
         names = ", ".join(sorted(KernelSpecManager().find_kernel_specs()))
         raise MLPError(f"unknown kernel {kernel!r}; installed kernels: {names}") from None
+
+
+def _insert_ignoring_duplicates(db: Session, rows: list[dict[str, Any]]) -> Any:
+    """INSERT the run rows, skipping any (schedule, fire time) that already has a run."""
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return (
+            pg_insert(Run)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["schedule_id", "fire_time"])
+        )
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return (
+            sqlite_insert(Run)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["schedule_id", "fire_time"])
+        )
+    raise MLPError(f"database {dialect!r} is not supported; use SQLite or PostgreSQL")
 
 
 class Engine:
@@ -353,12 +374,21 @@ class Engine:
             self.dispatch(now)
 
     def fire_schedules(self, now: datetime) -> int:
-        """Create the runs of every due schedule; returns how many were created."""
-        created = 0
+        """Create the runs of every due schedule; returns how many this call created.
+
+        All due fires are inserted in one statement that ignores a (schedule, fire
+        time) that already has a run, so a thousand schedules firing in the same
+        second cost one transaction, and concurrent instances cannot duplicate runs.
+        """
         with self.sessions() as db:
             due = db.scalars(
                 select(Schedule).where(Schedule.paused.is_(False), Schedule.next_fire <= now)
             ).all()
+        if not due:
+            return 0
+        rows: list[dict[str, Any]] = []
+        moves: list[tuple[str, datetime | None, datetime]] = []
+        hashes: dict[Path, str] = {}
         for schedule in due:
             fire = aware(schedule.next_fire)
             assert fire is not None
@@ -371,34 +401,50 @@ class Engine:
                 fires = [latest] if schedule.missed_policy == "catch_up_once" else []
                 if not fires:
                     log.info("schedule %s: skipped missed fire times up to %s", schedule.id, latest)
-            for when in fires:
-                try:
-                    self._submit_for(schedule, when)
-                    created += 1
-                except IntegrityError:
-                    pass  # another instance created this (schedule, fire time) run
-                except MLPError as exc:
-                    self._record_broken_fire(schedule, when, str(exc))
-            with self.sessions() as db, db.begin():
+            rows += [self._fire_row(schedule, when, hashes) for when in fires]
+            moves.append((schedule.id, schedule.next_fire, upcoming))
+        ids = [row["id"] for row in rows]
+        with self.sessions() as db, db.begin():
+            for i in range(0, len(rows), 500):  # SQLite caps the variables per statement
+                db.execute(_insert_ignoring_duplicates(db, rows[i : i + 500]))
+            for sid, old, new in moves:
                 db.execute(
                     update(Schedule)
-                    .where(Schedule.id == schedule.id, Schedule.next_fire == schedule.next_fire)
-                    .values(next_fire=upcoming)
+                    .where(Schedule.id == sid, Schedule.next_fire == old)
+                    .values(next_fire=new)
                 )
-        return created
+        with self.sessions() as db:
+            created = db.scalars(select(Run).where(Run.id.in_(ids))).all() if ids else []
+        by_schedule = {s.id: s for s in due}
+        for run in created:
+            if run.status == "failed" and run.schedule_id in by_schedule:
+                self._notify(run.to_dict(), by_schedule[run.schedule_id])
+        return len(created)
 
-    def _record_broken_fire(self, schedule: Schedule, when: datetime, error: str) -> None:
-        """A fire whose target is gone or invalid is kept as a failed run, not dropped."""
-        run = Run(
-            owner=schedule.owner, kind="notebook", target=schedule.target, status="failed",
-            error=error, schedule_id=schedule.id, fire_time=when, finished=utcnow(),
-        )  # fmt: skip
+    def _fire_row(
+        self, schedule: Schedule, when: datetime, hashes: dict[Path, str]
+    ) -> dict[str, Any]:
+        """The run row of one fire; a target that vanished gives a failed run, not a crash."""
+        row: dict[str, Any] = {
+            "id": new_id(), "owner": schedule.owner, "target": schedule.target,
+            "parameters": schedule.parameters or {}, "kernel": schedule.kernel,
+            "schedule_id": schedule.id, "fire_time": when, "created": utcnow(),
+            "status": "queued", "attempt": 1, "max_attempts": 1 + (schedule.retries or 0),
+            "retry_backoff": schedule.retry_backoff, "timeout": schedule.timeout,
+            "progress_done": 0, "progress_total": 0, "options": {},
+        }  # fmt: skip
+        is_pipeline = schedule.target.endswith((".yaml", ".yml"))
+        row["kind"] = "pipeline" if is_pipeline else "notebook"
+        if is_pipeline:
+            row["options"] = {"from_node": None, "only_node": None}
         try:
-            with self.sessions() as db, db.begin():
-                db.add(run)
-        except IntegrityError:
-            return
-        self._notify(run.to_dict(), schedule)
+            path = confine(user_root(schedule.owner), schedule.target)
+            if path not in hashes:
+                hashes[path] = cache.file_hash(path)
+            row["notebook_hash"] = hashes[path]
+        except MLPError as exc:
+            row.update(status="failed", error=str(exc), finished=utcnow())
+        return row
 
     def recover(self, now: datetime) -> None:
         """Runs left running by a dead executor (expired lease): failed, or retried."""
