@@ -165,6 +165,8 @@ def configure_spawner(c: Any, s: HubSettings) -> None:
 
         c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
         c.KubeSpawner.image = s.image
+        # Run outputs live under .mlp/runs/ in the user's root: the lab must open them.
+        c.KubeSpawner.args = ["--ContentsManager.allow_hidden=True"]
         c.KubeSpawner.profile_list = kubespawner_profile_list(profiles, s.image)
         # Through the chart's proxy-public Service, which routes /services/mlp/ to the hub pod.
         c.KubeSpawner.environment = {
@@ -175,7 +177,8 @@ def configure_spawner(c: Any, s: HubSettings) -> None:
     c.JupyterHub.spawner_class = "hub_config.spawners.MLPLocalSpawner"
     c.MLPLocalSpawner.mlp_service_url = f"{s.service_url}/services/{SERVICE_NAME}/"
     c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
-    args = ["--ServerApp.shutdown_no_activity_timeout=0"]
+    # Run outputs live under .mlp/runs/ in the user's root: the lab must be able to open them.
+    args = ["--ServerApp.shutdown_no_activity_timeout=0", "--ContentsManager.allow_hidden=True"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--allow-root")
     c.Spawner.args = args

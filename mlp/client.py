@@ -46,6 +46,10 @@ class MLPClient:
         """Build a client from ``MLP_SERVICE_URL`` and ``JUPYTERHUB_API_TOKEN``."""
         return cls(os.environ.get("MLP_SERVICE_URL"), os.environ.get("JUPYTERHUB_API_TOKEN"))
 
+    def close(self) -> None:
+        """Close the pooled HTTP connections (a short-lived client should, when done)."""
+        self._http.close()
+
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request and return the decoded JSON body.
 

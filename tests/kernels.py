@@ -21,48 +21,64 @@ def start_kernel(base: str, user: str, token: str, name: str) -> str:
     return str(r.json()["id"])
 
 
+def _message(user: str, session: str, msg_type: str, content: dict) -> tuple[str, str]:
+    msg_id = uuid.uuid4().hex
+    header = {"msg_id": msg_id, "msg_type": msg_type, "username": user, "session": session,
+              "version": "5.3", "date": ""}  # fmt: skip
+    body = {"header": header, "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": content}  # fmt: skip
+    return msg_id, json.dumps(body)
+
+
+def _recv(ws: websocket.WebSocket, deadline: float) -> dict | None:
+    """The next message, or None when nothing came before ``deadline`` (or 5 s)."""
+    ws.settimeout(max(0.1, min(5.0, deadline - time.monotonic())))
+    try:
+        return dict(json.loads(ws.recv()))
+    except websocket.WebSocketTimeoutException:
+        return None
+
+
+def _wait_until_connected(ws: websocket.WebSocket, user: str, session: str, deadline: float):
+    """Ask for kernel_info until it answers: a request sent before the kernel's channels
+    are connected can be lost."""
+    while time.monotonic() < deadline:
+        msg_id, raw = _message(user, session, "kernel_info_request", {})
+        ws.send(raw)
+        wait = min(deadline, time.monotonic() + 5)
+        while time.monotonic() < wait:
+            msg = _recv(ws, wait)
+            if (
+                msg
+                and msg.get("parent_header", {}).get("msg_id") == msg_id
+                and msg["msg_type"] == "kernel_info_reply"
+            ):
+                return
+    raise AssertionError("the kernel never answered kernel_info_request")
+
+
 def execute(
     base: str, user: str, token: str, kernel_id: str, code: str, timeout: float = 90
 ) -> dict:
     """Execute ``code``; return ``{"text": ..., "error": ..., "status": ...}``."""
     ws_url = base.replace("http://", "ws://") + f"/user/{user}/api/kernels/{kernel_id}/channels"
-    ws = websocket.create_connection(
-        ws_url, header=[f"Authorization: token {token}"], timeout=timeout
-    )
-    msg_id = uuid.uuid4().hex
-    ws.send(
-        json.dumps(
-            {
-                "header": {
-                    "msg_id": msg_id,
-                    "msg_type": "execute_request",
-                    "username": user,
-                    "session": uuid.uuid4().hex,
-                    "version": "5.3",
-                    "date": "",
-                },
-                "parent_header": {},
-                "metadata": {},
-                "channel": "shell",
-                "content": {
-                    "code": code,
-                    "silent": False,
-                    "store_history": True,
-                    "user_expressions": {},
-                    "allow_stdin": False,
-                    "stop_on_error": True,
-                },
-            }
-        )
-    )
+    ws = websocket.create_connection(ws_url, header=[f"Authorization: token {token}"], timeout=10)
+    deadline = time.monotonic() + timeout
+    session = uuid.uuid4().hex
     text: list[str] = []
     error = None
     status = None
-    deadline = time.monotonic() + timeout
     try:
+        _wait_until_connected(ws, user, session, deadline)
+        msg_id, raw = _message(
+            user, session, "execute_request",
+            {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+             "allow_stdin": False, "stop_on_error": True},
+        )  # fmt: skip
+        ws.send(raw)
         while time.monotonic() < deadline:
-            msg = json.loads(ws.recv())
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            msg = _recv(ws, deadline)
+            if msg is None or msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind = msg["msg_type"]
             content = msg["content"]

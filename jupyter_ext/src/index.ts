@@ -4,12 +4,16 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 
+import { computePlugin } from './compute';
 import { EnvironmentSection } from './environment';
+import { distributionsPlugin, statsRendererPlugin } from './stats';
 import { MLPPanel } from './panel';
+import { pipelinesPlugin } from './pipelines';
 import { IMLPPanel } from './tokens';
 
 export { IMLPPanel, IMLPSectionOptions } from './tokens';
 export { requestAPI } from './request';
+export { MIME_TYPE as STATS_MIME_TYPE, StatsView } from './stats';
 
 /**
  * The MLP left sidebar panel (a shell that provides IMLPPanel).
@@ -54,4 +58,11 @@ const environmentPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [panelPlugin, environmentPlugin];
+export default [
+  panelPlugin,
+  environmentPlugin,
+  pipelinesPlugin,
+  computePlugin,
+  statsRendererPlugin,
+  distributionsPlugin
+];
