@@ -17,6 +17,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "pipelines_as_notebooks/examp
 @pytest.fixture
 def engine(tmp_path, monkeypatch):
     monkeypatch.setenv("MLP_USERS_DIR", str(tmp_path / "users"))
+    monkeypatch.setenv("MLP_MODEL_STORE", str(tmp_path / "bentoml"))
     shutil.copytree(EXAMPLE, tmp_path / "users" / "alice" / "six_steps")
     eng = Engine(session_factory(f"sqlite:///{tmp_path / 'mlp.sqlite'}"))
     yield eng
@@ -32,6 +33,8 @@ def test_six_steps_end_to_end(engine):
     assert nodes["features"]["outputs"]["rows"] == {"train": 426, "test": 143}
     assert nodes["evaluate"]["outputs"]["auc"] > 0.95
     assert nodes["evaluate"]["outputs"]["f1"] > 0.9
+    assert nodes["package"]["outputs"]["model"].startswith("six-steps:")
+    assert nodes["serve"]["outputs"]["served_rows"] == 20
     again = drive(
         engine, "alice", engine.submit_pipeline("alice", "six_steps/pipeline.yaml")["id"], 60
     )
