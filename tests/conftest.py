@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -253,3 +255,67 @@ def hub(tmp_path) -> Iterator[Hub]:
 
 def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
+
+
+# ---------------------------------------------------------------------------- browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Debian's chromium, headless; no background network (this machine has none).
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page():
+    """A Playwright page in Debian's chromium (Playwright never downloads a browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        pg = context.new_page()
+        pg.set_default_timeout(60_000)
+        yield pg
+        context.close()
+        browser.close()
+
+
+@contextlib.contextmanager
+def single_user_lab(tmp_path: Path, root: Path, env: dict[str, str] | None = None):
+    """A plain `jupyter lab` (no hub) on a free loopback port; yields (url, token, proc)."""
+    port, token = free_port(), secrets.token_hex(16)
+    full_env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), **(env or {})}
+    cmd = [
+        str(Path(sys.executable).with_name("jupyter")), "lab", "--no-browser",
+        "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}", "--LabApp.news_url=", "--allow-root",
+    ]  # fmt: skip
+    log = (tmp_path / "lab.log").open("w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            r = requests.get(f"{url}/api/status", headers=auth(token), timeout=2)
+        except requests.ConnectionError:
+            return False
+        return r.status_code == 200
+
+    try:
+        wait_for(ready, 90, "jupyter lab to answer")
+        yield url, token, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

@@ -7,8 +7,6 @@ notification, unfold a pipeline run into its DAG with node states, pause and del
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.conftest import ARTIFACTS, Hub
@@ -16,16 +14,6 @@ from tests.pipelines_helpers import write_notebook
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 PIPELINE = """\
 name: demo
@@ -39,20 +27,6 @@ nodes:
     notebook: report.ipynb
     needs: [prepare]
 """
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1600, "height": 1000})
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
-        yield pg
-        context.close()
-        browser.close()
 
 
 def add_schedule(page, target: str, kind: str, when: str) -> str:

@@ -6,95 +6,22 @@ loopback port with a random token and its own MLP_USER_DIR, and drives headless 
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import psutil
 import pytest
-import requests
 
 from mlp.compute.jobs import JobStore
-from mlp.up import free_port
-from tests.conftest import ARTIFACTS, wait_for
+from tests.conftest import ARTIFACTS, single_user_lab, wait_for
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
 def lab(tmp_path):
     root = tmp_path / "root"
     root.mkdir()
-    port, token = free_port(), secrets.token_hex(16)
     user_dir = tmp_path / "mlp-user"
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "MLP_USER_DIR": str(user_dir),
-    }
-    cmd = [
-        str(Path(sys.executable).with_name("jupyter")),
-        "lab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=",
-        "--allow-root",
-    ]
-    log = (tmp_path / "lab.log").open("w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-
-    def ready():
-        try:
-            r = requests.get(
-                f"{url}/api/status", headers={"Authorization": f"token {token}"}, timeout=2
-            )
-        except requests.ConnectionError:
-            return False
-        return r.status_code == 200
-
-    try:
-        wait_for(ready, 90, "jupyter lab to answer")
+    with single_user_lab(tmp_path, root, {"MLP_USER_DIR": str(user_dir)}) as (url, token, proc):
         yield url, token, user_dir, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
-        yield pg
-        context.close()
-        browser.close()
 
 
 def _dask_workers(pid: int) -> list[psutil.Process]:

@@ -7,33 +7,15 @@ free loopback port with a random token, and drives headless chromium through it.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import requests
 
-from mlp.up import free_port
-from tests.conftest import ARTIFACTS, wait_for
+from tests.conftest import ARTIFACTS, single_user_lab, wait_for
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 CELL = """\
 import numpy as np, pandas as pd
@@ -67,57 +49,8 @@ def lab(tmp_path):
         "nbformat_minor": 5,
     }  # fmt: skip
     (root / "stats.ipynb").write_text(json.dumps(nb))
-    port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
-    cmd = [
-        str(Path(sys.executable).with_name("jupyter")),
-        "lab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=",
-        "--allow-root",
-    ]
-    log = (tmp_path / "lab.log").open("w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-
-    def ready():
-        try:
-            r = requests.get(
-                f"{url}/api/status", headers={"Authorization": f"token {token}"}, timeout=2
-            )
-        except requests.ConnectionError:
-            return False
-        return r.status_code == 200
-
-    try:
-        wait_for(ready, 90, "jupyter lab to answer")
+    with single_user_lab(tmp_path, root) as (url, token, _proc):
         yield url, token, root
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
-        yield pg
-        context.close()
-        browser.close()
 
 
 def test_stats_output_and_show_distributions(lab, page):
