@@ -146,7 +146,7 @@ def configure_common(c: Any, s: HubSettings) -> None:
             "command": [
                 sys.executable,
                 "-m",
-                "jupyterhub_idle_culler",
+                "hub_config.culler",
                 f"--timeout={s.cull_timeout}",
                 f"--cull-every={max(10, min(300, s.cull_timeout // 4))}",
             ],
