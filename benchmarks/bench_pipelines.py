@@ -33,22 +33,10 @@ from sqlalchemy import func, select  # noqa: E402
 from mlp.service.db import session_factory, utcnow  # noqa: E402
 from pipelines_as_notebooks.engine import Engine  # noqa: E402
 from pipelines_as_notebooks.executors import Executor, Outcome, RunSpec  # noqa: E402
-from pipelines_as_notebooks.store import FINAL, Run  # noqa: E402
-from tests.pipelines_helpers import KERNEL, write_notebook  # noqa: E402
+from pipelines_as_notebooks.store import Run  # noqa: E402
+from tests.pipelines_helpers import KERNEL, drive, write_notebook  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-
-
-def drive(engine: Engine, user: str, run_id: str, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        engine.tick()
-        run = engine.get_run(user, False, run_id)
-        if run["status"] in FINAL:
-            return run
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"run {run_id} not final: {run['status']}")
-        time.sleep(0.02)
 
 
 def bench_sequence(tmp: Path, n: int) -> dict:
@@ -72,7 +60,7 @@ def bench_sequence(tmp: Path, n: int) -> dict:
         for i in range(n):
             t0 = time.perf_counter()
             run = engine.submit_notebook("bench", "trivial.ipynb", {"x": i}, kernel=KERNEL)
-            done = drive(engine, "bench", run["id"])
+            done = drive(engine, "bench", run["id"], 300, interval=0.02)
             assert done["status"] == "succeeded", done
             ours.append(time.perf_counter() - t0)
             time.sleep(1.5)  # a gap between runs, as between scheduled runs: the pool refills
@@ -120,12 +108,16 @@ def bench_dag(tmp: Path) -> dict:
     engine = Engine(session_factory(f"sqlite:///{tmp / 'dag.sqlite'}"), max_running=3)
     try:
         t0 = time.perf_counter()
-        run = drive(engine, "bench", engine.submit_pipeline("bench", "pipeline.yaml")["id"])
+        run = drive(
+            engine, "bench", engine.submit_pipeline("bench", "pipeline.yaml")["id"], 300, 0.02
+        )
         wall = time.perf_counter() - t0
         assert run["status"] == "succeeded", run
         node_sum = sum(n["duration"] or 0 for n in run["nodes"])
         t1 = time.perf_counter()
-        again = drive(engine, "bench", engine.submit_pipeline("bench", "pipeline.yaml")["id"])
+        again = drive(
+            engine, "bench", engine.submit_pipeline("bench", "pipeline.yaml")["id"], 300, 0.02
+        )
         rerun = time.perf_counter() - t1
         assert {n["status"] for n in again["nodes"]} == {"skipped"}
     finally:

@@ -49,6 +49,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mlp.polling import wait_for  # noqa: E402
 from mlp.up import Platform, free_port, start  # noqa: E402
 from mlp.users import set_password  # noqa: E402
 
@@ -60,20 +61,6 @@ SPAWN_TIMEOUT = 240.0  # per spawn, POST to ready
 STOP_TIMEOUT = 120.0
 HUB_START_TIMEOUT = 120.0
 GOAL_RATIO = 1.2
-
-
-def wait_for(
-    predicate: Callable[[], Any], timeout: float, what: str, interval: float = POLL
-) -> Any:
-    """Poll ``predicate`` until truthy; raise TimeoutError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def auth(token: str) -> dict[str, str]:
@@ -330,7 +317,7 @@ def spawn_once(t: Target, name: str) -> dict[str, Any]:
                 raise RuntimeError(f"server gone before ready: {model}")
             return server if server and server.get("ready") else None
 
-        wait_for(ready, SPAWN_TIMEOUT, f"{name}'s server to be ready")
+        wait_for(ready, SPAWN_TIMEOUT, f"{name}'s server to be ready", interval=POLL)
         result["ready_s"] = round(time.monotonic() - t0, 3)
         result["cpu_affinity"] = server_affinity(t, name)
         status = requests.get(f"{t.url}/user/{name}/api/status", headers=auth(t.token), timeout=30)

@@ -26,7 +26,9 @@ def write_notebook(path: Path, params: str, *cells: str) -> Path:
     return path
 
 
-def drive(engine: Engine, user: str, run_id: str, timeout: float = 90) -> dict[str, Any]:
+def drive(
+    engine: Engine, user: str, run_id: str, timeout: float = 90, interval: float = 0.2
+) -> dict[str, Any]:
     """Tick the engine until run ``run_id`` is final; return its record."""
     deadline = time.monotonic() + timeout
     while True:
@@ -36,4 +38,4 @@ def drive(engine: Engine, user: str, run_id: str, timeout: float = 90) -> dict[s
             return run
         if time.monotonic() > deadline:
             raise AssertionError(f"run {run_id} not final after {timeout}s: {run}")
-        time.sleep(0.2)
+        time.sleep(interval)
