@@ -26,6 +26,19 @@ from mlp.users import set_password
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+#: Hub users by token, for service tests that check the service's rules without a hub.
+TOKENS = {
+    "tok-alice": {"name": "alice", "admin": False, "kind": "user", "scopes": ["self"]},
+    "tok-bob": {"name": "bob", "admin": False, "kind": "user", "scopes": ["self"]},
+    "tok-admin": {"name": "root", "admin": True, "kind": "user", "scopes": ["admin:users"]},
+}
+
+
+async def resolve_token(token: str) -> dict | None:
+    """Token resolver of the MLP service app backed by :data:`TOKENS`."""
+    return TOKENS.get(token)
+
+
 # ---------------------------------------------------------------------------- PostgreSQL
 
 

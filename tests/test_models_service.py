@@ -14,16 +14,7 @@ from bentos import registry
 from mlp.client import MLPClient, MLPServiceError
 from mlp.service.app import make_app
 from mlp.service.db import session_factory
-
-USERS = {
-    "tok-alice": {"name": "alice", "admin": False, "kind": "user", "scopes": ["self"]},
-    "tok-bob": {"name": "bob", "admin": False, "kind": "user", "scopes": ["self"]},
-    "tok-admin": {"name": "root", "admin": True, "kind": "user", "scopes": ["admin:users"]},
-}
-
-
-async def resolve(token):
-    return USERS.get(token)
+from tests.conftest import resolve_token as resolve
 
 
 @pytest.fixture
