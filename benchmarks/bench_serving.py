@@ -4,22 +4,22 @@ One run, all cases on the same model and machine:
 
 * 200-row batches at 200 req/s and 1-row requests at 500 req/s, open loop (requests
   are sent on schedule whether or not earlier ones have answered), for ``--duration``
-  seconds each, from a separate load-generator process on loopback;
+  seconds each, from a separate load-generator process on loopback
+  (``benchmarks/loadgen.py``: latency counted from each request's due time);
 * MLP's service (``bentos/templates/mlp_tabular_service.py``) with JSON columns and
   with Arrow IPC bodies, and a plain BentoML service written as BentoML's docs show
-  (``@bentoml.api`` taking an ``np.ndarray``), both one worker;
+  (``@bentoml.api`` taking an ``np.ndarray``), both with ``--workers`` workers;
 * raw ``booster.predict`` of the same batches in-process (the limit);
 * where the time goes in MLP's service, from its ``Server-Timing`` header.
 
 Prints a table and writes ``benchmarks/results/bench_serving.json``.
 
-    .venv/bin/python benchmarks/bench_serving.py [--duration 30] [--quick]
+    .venv/bin/python benchmarks/bench_serving.py [--duration 30] [--workers 2] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import json
 import os
@@ -36,6 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "bench_serving.json"
+LOADGEN = ROOT / "benchmarks" / "loadgen.py"
 N_FEATURES = 20
 
 PLAIN_SERVICE = """
@@ -45,7 +46,7 @@ import numpy as np
 MODEL_TAG = "{tag}"
 
 
-@bentoml.service(workers=1)
+@bentoml.service(workers={workers})
 class Plain:
     bento_model = bentoml.models.BentoModel(MODEL_TAG)
 
@@ -61,73 +62,26 @@ class Plain:
 # ---------------------------------------------------------------------- load generator
 
 
-async def _load(spec: dict) -> dict:
-    """Open-loop load: request i is sent at t0 + i / rate, whatever came back before."""
-    import httpx
-
-    bodies = [bytes.fromhex(b) for b in spec["bodies"]]
-    rate, n = spec["rate"], int(spec["rate"] * spec["duration"])
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    results: list[tuple[float, int, str]] = []
-    async with httpx.AsyncClient(base_url=spec["url"], limits=limits, timeout=5.0) as client:
-
-        async def one(i: int) -> None:
-            t = time.perf_counter()
-            try:
-                resp = await client.post(
-                    spec["path"],
-                    content=bodies[i % len(bodies)],
-                    headers={"Content-Type": spec["content_type"]},
-                )
-                results.append(
-                    (
-                        time.perf_counter() - t,
-                        resp.status_code,
-                        resp.headers.get("server-timing", ""),
-                    )
-                )
-            except httpx.HTTPError as exc:
-                results.append((time.perf_counter() - t, 0, type(exc).__name__))
-
-        # Warm-up outside the measurement: connections, first-call costs.
-        await asyncio.gather(*(one(i) for i in range(20)))
-        results.clear()
-        tasks = []
-        t0 = time.perf_counter()
-        for i in range(n):
-            delay = t0 + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i)))
-        elapsed = time.perf_counter() - t0
-        # Bounded: whatever has not answered 10 s after the last send counts as an error.
-        _done, pending = await asyncio.wait(tasks, timeout=10)
-        for task in pending:
-            task.cancel()
-        results += [(10.0, 0, "unfinished")] * len(pending)
-    return {"results": results, "elapsed": elapsed, "sent": n}
-
-
-def loadgen_main(spec_path: str) -> None:
-    """Entry point of the load-generator process."""
-    spec = json.loads(Path(spec_path).read_text())
-    out = asyncio.run(_load(spec))
-    Path(spec["out"]).write_text(json.dumps(out))
-
-
 def run_load(
-    url: str, path: str, ctype: str, bodies: list[bytes], rate: float, duration: float
+    url: str,
+    path: str,
+    ctype: str,
+    bodies: list[bytes],
+    rate: float,
+    duration: float,
+    closed: int = 0,
 ) -> dict:
     """Run the load generator in its own process and summarise what it measured."""
     with tempfile.TemporaryDirectory() as tmp:
         spec = {
             "url": url, "path": path, "content_type": ctype, "rate": rate, "duration": duration,
             "bodies": [b.hex() for b in bodies], "out": str(Path(tmp) / "out.json"),
+            "closed": closed,
         }  # fmt: skip
         spec_file = Path(tmp) / "spec.json"
         spec_file.write_text(json.dumps(spec))
         subprocess.run(
-            [sys.executable, __file__, "--loadgen", str(spec_file)],
+            [sys.executable, str(LOADGEN), str(spec_file)],
             check=True,
             timeout=duration + 90,
         )
@@ -147,6 +101,8 @@ def run_load(
         "p99_ms": round(float(np.percentile(lat, 99)), 2),
         "max_ms": round(float(lat.max()), 2),
         "server_stages_ms": {k: round(statistics.fmean(v), 3) for k, v in stages.items()},
+        "connections": out["connections"],
+        "send_lag_ms": out["send_lag_ms"],
     }
 
 
@@ -165,23 +121,8 @@ def arrow_bytes(frame) -> bytes:
 
 def closed_loop(url: str, path: str, ctype: str, bodies: list[bytes], n: int) -> dict:
     """One request at a time (no queueing): the service's own latency on this machine."""
-    import requests
-
-    times = []
-    with requests.Session() as session:
-        for i in range(n + 10):
-            t = time.perf_counter()
-            resp = session.post(
-                url + path, data=bodies[i % len(bodies)], headers={"Content-Type": ctype}
-            )
-            resp.raise_for_status()
-            if i >= 10:  # the first ten warm up
-                times.append((time.perf_counter() - t) * 1000)
-    arr = np.array(times)
-    return {
-        "p50_ms": round(float(np.percentile(arr, 50)), 2),
-        "p99_ms": round(float(np.percentile(arr, 99)), 2),
-    }
+    r = run_load(url, path, ctype, bodies, rate=0, duration=0, closed=n)
+    return {"p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "server_stages_ms": r["server_stages_ms"]}
 
 
 def raw_predict(booster, batches: list, repeats: int) -> dict:
@@ -201,12 +142,14 @@ def raw_predict(booster, batches: list, repeats: int) -> dict:
     }
 
 
-def start_plain(tag: str, home: Path) -> tuple[subprocess.Popen, str]:
+def start_plain(tag: str, home: Path, workers: int) -> tuple[subprocess.Popen, str]:
     from bentos.serving import _free_port
     from mlp.process import die_with_parent
 
     svc_dir = Path(tempfile.mkdtemp(prefix="plain-bento-"))
-    (svc_dir / "plain_service.py").write_text(textwrap.dedent(PLAIN_SERVICE.format(tag=tag)))
+    (svc_dir / "plain_service.py").write_text(
+        textwrap.dedent(PLAIN_SERVICE.format(tag=tag, workers=workers))
+    )
     port = _free_port()
     env = {**os.environ, "BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "true"}
     log = open(svc_dir / "log.txt", "wb")  # noqa: SIM115 - lives as long as the server
@@ -247,11 +190,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per HTTP case")
     parser.add_argument("--quick", action="store_true", help="3 s per case (smoke run)")
-    parser.add_argument("--loadgen", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes of both services (default 2)"
+    )
     args = parser.parse_args()
-    if args.loadgen:
-        loadgen_main(args.loadgen)
-        return
     duration = 3.0 if args.quick else args.duration
 
     import lightgbm as lgb
@@ -272,8 +214,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     cases = {"batch200": (200, 200.0), "row1": (1, 500.0)}
     results: dict[str, dict] = {}
-    ours = serving.serve(saved["tag"], user="bench")
-    plain_proc, plain_url = start_plain(saved["tag"], registry.user_home("bench"))
+    ours = serving.serve(saved["tag"], user="bench", workers=args.workers)
+    plain_proc, plain_url = start_plain(saved["tag"], registry.user_home("bench"), args.workers)
     try:
         for case, (rows, rate) in cases.items():
             batches = [frame.iloc[rng.integers(0, len(frame), rows)] for _ in range(16)]
@@ -318,6 +260,8 @@ def main() -> None:
         "duration_s_per_case": duration,
         "model": "LGBMClassifier 100 trees x 31 leaves, 20 features",
         "machine": f"{os.cpu_count()} cores",
+        "workers_per_service": args.workers,
+        "load_generator": "benchmarks/loadgen.py (open loop, keep-alive, httptools, uvloop)",
         "results": results,
         "closed_loop": closed,
     }

@@ -58,8 +58,9 @@ def _serve_foreground(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C / SIGTERM: the server dies with this process (PDEATHSIG)."""
     from bentos import serving
 
-    env = {"MLP_MAX_ROWS": str(args.max_rows)} if args.max_rows else None
-    entry = serving.serve(args.tag, port=args.port, user=args.user, env=env)
+    entry = serving.serve(
+        args.tag, port=args.port, user=args.user, workers=args.workers, max_rows=args.max_rows
+    )
     print(f"serving {entry['model']} at {entry['url']} (Ctrl-C stops it; log {entry['log']})")
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -91,6 +92,7 @@ def add_model_parser(sub: Any) -> None:
     serve.add_argument("tag")
     serve.add_argument("--port", type=int)
     serve.add_argument("--max-rows", type=int)
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
     msub.add_parser("servers", help="list running model servers")
     msub.add_parser("stop", help="stop a model server (port, pid or tag)").add_argument("target")
     logs = msub.add_parser("logs", help="last lines of a model server's log")

@@ -44,11 +44,13 @@ TEMPLATE_FOR = {
     "sklearn": ("mlp_tabular_service.py", "TabularModel"),
     "torch": ("mlp_torch_service.py", "TorchModel"),
 }
+#: The fast HTTP path: uvicorn uses uvloop and httptools when installed; orjson bodies.
+_FAST = ["orjson", "uvloop", "httptools"]
 #: Packages a bento needs at run time, pinned to this environment's versions.
 BENTO_PACKAGES = {
-    "lightgbm": ["bentoml", "lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn"],
-    "sklearn": ["bentoml", "numpy", "pandas", "pyarrow", "scikit-learn"],
-    "torch": ["bentoml", "torch", "numpy", "pandas", "pyarrow"],
+    "lightgbm": ["bentoml", "lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", *_FAST],
+    "sklearn": ["bentoml", "numpy", "pandas", "pyarrow", "scikit-learn", *_FAST],
+    "torch": ["bentoml", "torch", "numpy", "pandas", "pyarrow", *_FAST],
 }
 
 
@@ -222,6 +224,8 @@ def serve(
     user: str | None = None,
     wait: float = 90.0,
     env: dict[str, str] | None = None,
+    workers: int | None = None,
+    max_rows: int | None = None,
 ) -> dict[str, Any]:
     """Start ``bentoml serve`` for a saved model on 127.0.0.1 in the background.
 
@@ -236,7 +240,12 @@ def serve(
     wait
         Seconds to wait for ``/readyz``; 0 returns as soon as the process started.
     env
-        Extra environment for the server (e.g. ``MLP_MAX_ROWS``).
+        Extra environment for the server.
+    workers
+        Worker processes, each with its own copy of the model (default 1). More
+        workers serve more requests per second on more cores.
+    max_rows
+        Largest batch accepted per request (default 10,000).
 
     Returns
     -------
@@ -246,9 +255,19 @@ def serve(
     Raises
     ------
     MLPError
-        If the port is taken, or the server exits or is not ready in time
-        (the end of its log is in the message).
+        If the port is taken, ``workers`` or ``max_rows`` is out of range, or the
+        server exits or is not ready in time (the end of its log is in the message).
     """
+    extra = dict(env or {})
+    if workers is not None:
+        cores = os.cpu_count() or 1
+        if not 1 <= workers <= 4 * cores:
+            raise MLPError(f"--workers must be between 1 and {4 * cores} on this machine")
+        extra["MLP_SERVE_WORKERS"] = str(workers)
+    if max_rows is not None:
+        if max_rows < 1:
+            raise MLPError("--max-rows must be at least 1")
+        extra["MLP_MAX_ROWS"] = str(max_rows)
     user = user or registry.current_user()
     ctx, target, model = service_dir(spec, user)
     port = port or _free_port()
@@ -262,7 +281,7 @@ def serve(
         "BENTOML_HOME": str(registry.user_home(user)),
         "BENTOML_DO_NOT_TRACK": "true",
         "PYTHONUNBUFFERED": "1",
-        **(env or {}),
+        **extra,
     }
     cmd = [
         sys.executable, "-m", "bentoml", "serve", target,

@@ -13,6 +13,7 @@ import bentoml
 import cloudpickle
 import lightgbm as lgb
 import numpy as np
+import psutil
 import pyarrow as pa
 import pytest
 import requests
@@ -172,6 +173,22 @@ BAD = [
         "column 'age': expected float, got booleans",
     ),
     (
+        # numpy alone would turn this true into 1.0: the fast path must not take it
+        "one bool among floats",
+        lambda x: {"columns": {**x.head(2).to_dict("list"), "age": [0.03, True]}},
+        None,
+        422,
+        "column 'age': expected float, got bool True",
+    ),
+    (
+        # the NaN token that Python's json.dumps writes (orjson refuses it: json parses it)
+        "NaN token where forbidden",
+        lambda x: json.dumps({"records": [_record(x, s1=float("nan"))]}).encode(),
+        None,
+        422,
+        "column 's1' does not allow NaN/null",
+    ),
+    (
         "null where forbidden",
         lambda x: {"records": [_record(x, s1=None)]},
         None,
@@ -271,6 +288,22 @@ def test_bad_input_is_4xx_naming_the_problem(server, data, build, ctype, status,
     assert message in resp.json().get("error", resp.text)
 
 
+def test_json_fast_path_agrees_with_the_checked_path(server, data, booster):
+    """Integer columns, a NaN token in a nullable column and a column named "true"."""
+    x, _ = data
+    rows = x.iloc[:5].copy()
+    rows["bmi"] = [np.nan, 0.01, np.nan, 0.02, 0.0]
+    body = json.dumps({"columns": rows.to_dict("list")}).encode()  # writes NaN tokens
+    got = post(server, body)
+    assert got.status_code == 200, got.text
+    np.testing.assert_allclose(got.json()["predictions"], booster.predict(rows), rtol=1e-9)
+    ints = x.iloc[:3].copy()
+    ints["age"] = [0, 1, 0]  # JSON integers in a float column
+    got = post(server, {"columns": ints.to_dict("list")})
+    assert got.status_code == 200, got.text
+    np.testing.assert_allclose(got.json()["predictions"], booster.predict(ints), rtol=1e-9)
+
+
 def test_server_survives_bad_input_and_counts_it(server, data, booster):
     x, _ = data
     for _ in range(3):
@@ -358,3 +391,32 @@ def test_serving_errors(store, data, booster):
         serving.serve("nosuch")
     with pytest.raises(Exception, match="no running model server"):
         serving.stop(1)
+    with pytest.raises(Exception, match="--workers must be between 1 and"):
+        serving.serve("nosuch", workers=0)
+    with pytest.raises(Exception, match="--max-rows must be at least 1"):
+        serving.serve("nosuch", max_rows=0)
+
+
+def test_two_workers_share_the_port_and_both_answer(store, data, booster):
+    """``workers=2``: two processes with a model each accept on the one port."""
+    x, _ = data
+    saved = registry.save(booster, "twoworkers", signature=x.head())
+    entry = serving.serve(saved["tag"], workers=2)
+    try:
+        root = psutil.Process(entry["pid"])
+        workers = [
+            p
+            for p in root.children(recursive=True)
+            if "_bentoml_impl.worker" in " ".join(p.cmdline())
+        ]
+        assert len(workers) == 2, [p.cmdline() for p in root.children(recursive=True)]
+        before = {p.pid: sum(p.cpu_times()[:2]) for p in workers}
+        # Separate connections are spread over the workers by the kernel's accept.
+        body = {"columns": x.iloc[:200].to_dict("list")}
+        for _ in range(60):
+            assert post(entry, body).status_code == 200
+        busy = [p.pid for p in workers if sum(p.cpu_times()[:2]) - before[p.pid] > 0.01]
+        assert len(busy) == 2, "only one worker answered 60 requests on new connections"
+    finally:
+        serving.stop(entry["port"])
+    assert not any(p.is_running() for p in workers)

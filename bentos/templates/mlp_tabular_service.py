@@ -13,13 +13,15 @@ from typing import Any
 
 import bentoml
 import mlp_bento_runtime as rt
-from starlette.applications import Starlette
+from starlette.routing import Router
 
 MODEL_TAG = rt.model_tag(__file__)
-app = Starlette()
+# A bare router, not a Starlette app: BentoML's app around it already has the error
+# and exception middlewares, and each layer costs on every request.
+app = Router()
 
 
-@bentoml.service(name="mlp_tabular", workers=1, traffic={"timeout": 30}, logging=rt.LOGGING)
+@bentoml.service(name="mlp_tabular", **rt.service_options(timeout=30))
 @bentoml.asgi_app(app, path="/")
 class TabularModel:
     """Batch predictions of one saved tabular model."""
@@ -29,7 +31,7 @@ class TabularModel:
 
     def __init__(self) -> None:
         self.runtime = rt.Runtime(lambda: rt.Predictor(self.model_ref))
-        app.router.routes.extend(self.runtime.routes())
+        app.routes.extend(self.runtime.routes())
 
     def __is_ready__(self) -> bool:
         return self.runtime.ready

@@ -13,13 +13,15 @@ from typing import Any
 
 import bentoml
 import mlp_bento_runtime as rt
-from starlette.applications import Starlette
+from starlette.routing import Router
 
 MODEL_TAG = rt.model_tag(__file__)
-app = Starlette()
+# A bare router, not a Starlette app: BentoML's app around it already has the error
+# and exception middlewares, and each layer costs on every request.
+app = Router()
 
 
-@bentoml.service(name="mlp_torch", workers=1, traffic={"timeout": 60}, logging=rt.LOGGING)
+@bentoml.service(name="mlp_torch", **rt.service_options(timeout=60))
 @bentoml.asgi_app(app, path="/")
 class TorchModel:
     """Batch predictions of one exported PyTorch / Lightning model."""
@@ -32,7 +34,7 @@ class TorchModel:
         # One intra-op thread per worker: predictable latency on shared machines.
         torch.set_num_threads(1)
         self.runtime = rt.Runtime(lambda: rt.Predictor(self.model_ref))
-        app.router.routes.extend(self.runtime.routes())
+        app.routes.extend(self.runtime.routes())
 
     def __is_ready__(self) -> bool:
         return self.runtime.ready

@@ -104,6 +104,7 @@ def _args(parser: MagicArgumentParser) -> None:
     serve.add_argument("tag")
     serve.add_argument("--port", type=int, help="default: a free port")
     serve.add_argument("--max-rows", type=int, help="largest batch accepted (default 10000)")
+    serve.add_argument("--workers", type=int, help="worker processes, one model each (default 1)")
     sub.add_parser("servers", help="list running model servers")
     stop = sub.add_parser("stop", help="stop a model server (port, pid or model tag)")
     stop.add_argument("target")
@@ -180,8 +181,9 @@ def model_command(shell: Any, args: argparse.Namespace, _cell: str | None) -> An
         print(f"built bento {bento['tag']} for model {bento['model']}")
         return Details(bento)
     if args.action == "serve":
-        env = {"MLP_MAX_ROWS": str(args.max_rows)} if args.max_rows else None
-        entry = serving.serve(args.tag, port=args.port, env=env)
+        entry = serving.serve(
+            args.tag, port=args.port, workers=args.workers, max_rows=args.max_rows
+        )
         print(f"serving {entry['model']} at {entry['url']} (stop: %mlp model stop {entry['port']})")
         return None
     if args.action == "servers":
