@@ -265,8 +265,9 @@ def main() -> None:
         "results": results,
         "closed_loop": closed,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
+    out = RESULTS if args.workers == 2 else RESULTS.with_name(f"bench_serving_w{args.workers}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
     header = (
         f"{'case':9} {'service':20} {'ok rps':>6} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
         f"{'p99/plain':>9}"
@@ -286,7 +287,7 @@ def main() -> None:
     for case, res in results.items():
         for name in ("mlp_json", "mlp_arrow"):
             print(f"  {case:9} {name:10} {res[name]['server_stages_ms']}")
-    print(f"\nwrote {RESULTS}")
+    print(f"\nwrote {out}")
 
 
 if __name__ == "__main__":
