@@ -1,6 +1,7 @@
 """Model registry on BentoML's store: round trip with metadata, namespaces, errors, build."""
 
 import json
+from importlib import metadata
 
 import lightgbm as lgb
 import numpy as np
@@ -142,6 +143,9 @@ def test_build_bento_offline_and_deleted_model(store, data, booster):
     assert json.loads((src / "mlp_model.json").read_text()) == {"tag": saved["tag"]}
     reqs = (src.parent / "env" / "python" / "requirements.txt").read_text()
     assert f"lightgbm=={lgb.__version__}" in reqs
+    # The fast HTTP path travels with the bento (uvicorn only uses what is installed).
+    for fast in ("orjson", "uvloop", "httptools"):
+        assert f"{fast}=={metadata.version(fast)}" in reqs
     assert [b["tag"] for b in serving.list_bentos()] == [bento["tag"]]
     registry.delete(saved["tag"])
     assert serving.list_bentos() == []  # the bento referred to the deleted model
