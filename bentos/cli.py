@@ -45,7 +45,8 @@ def cmd_model(args: argparse.Namespace) -> int:
         return _serve_foreground(args)
     elif args.model_command == "servers":
         for s in serving.list_servers(user):
-            print(f"{s['model']}  {s['url']}  pid {s['pid']}  log {s['log']}")
+            workers = s.get("workers", 1)
+            print(f"{s['model']}  {s['url']}  pid {s['pid']}  workers {workers}  log {s['log']}")
     elif args.model_command == "stop":
         entry = serving.stop(args.target, user)
         print(f"stopped {entry['model']} on port {entry['port']}")

@@ -276,6 +276,12 @@ def serve(
     logs = registry.user_home(user) / "serving" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{model.tag.name}-{model.tag.version}-{port}.log"
+    # Each worker drops a file here once its model is loaded: /readyz only tells about
+    # the worker that happened to accept the probe's connection.
+    ready_dir = ctx / f"ready-{port}"
+    shutil.rmtree(ready_dir, ignore_errors=True)
+    ready_dir.mkdir()
+    extra["MLP_READY_DIR"] = str(ready_dir)
     child_env = {
         **os.environ,
         "BENTOML_HOME": str(registry.user_home(user)),
@@ -306,6 +312,8 @@ def serve(
         "url": f"http://127.0.0.1:{port}",
         "log": str(log_path),
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "workers": workers or 1,
+        "ready_dir": str(ready_dir),
     }
     _write_state(user, [*list_servers(user), entry])
     _PROCS[proc.pid] = proc
@@ -333,7 +341,7 @@ def _wait_ready(
             status = requests.get(entry["url"] + "/readyz", timeout=2).status_code
         except requests.RequestException:
             status = 0
-        if status == 200:
+        if status == 200 and _workers_ready(entry):
             return
         failure = _load_failure(entry["url"]) if status == 503 else None
         if failure:
@@ -342,6 +350,12 @@ def _wait_ready(
         time.sleep(0.2)
     stop(entry["port"], user)
     raise MLPError(f"model server not ready after {wait:.0f}s; log {entry['log']}")
+
+
+def _workers_ready(entry: dict[str, Any]) -> bool:
+    """Whether every worker of a server has loaded its model (see ``MLP_READY_DIR``)."""
+    ready_dir = Path(entry["ready_dir"])
+    return len(list(ready_dir.iterdir())) >= entry["workers"]
 
 
 def _load_failure(url: str) -> str | None:
@@ -384,6 +398,8 @@ def stop(target: str | int, user: str | None = None, timeout: float = 20.0) -> d
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(5)
     _write_state(user, [s for s in _read_state(user) if s["pid"] != pid])
+    if entry.get("ready_dir"):
+        shutil.rmtree(entry["ready_dir"], ignore_errors=True)
     return entry
 
 

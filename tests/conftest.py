@@ -305,7 +305,7 @@ def single_user_lab(tmp_path: Path, root: Path, env: dict[str, str] | None = Non
     def ready() -> bool:
         try:
             r = requests.get(f"{url}/api/status", headers=auth(token), timeout=2)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             return False
         return r.status_code == 200
 

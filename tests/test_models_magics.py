@@ -70,6 +70,9 @@ def test_evaluate_multiclass_plots_per_class(shell):
         ("model show nosuch", "no model 'nosuch' in alice's registry"),
         ("model build nosuch", "no model 'nosuch'"),
         ("model stop 1", "no running model server '1'"),
+        ("model serve model --workers 0", "--workers must be between 1 and"),
+        ("model serve model --workers two", "argument --workers: invalid int value: 'two'"),
+        ("model serve model --max-rows -5", "--max-rows must be at least 1"),
         ("model frobnicate", "invalid choice: 'frobnicate'"),
     ],
 )

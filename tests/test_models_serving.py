@@ -8,6 +8,7 @@ import json
 import pickle
 import sys
 import time
+from pathlib import Path
 
 import bentoml
 import cloudpickle
@@ -189,6 +190,27 @@ BAD = [
         "column 's1' does not allow NaN/null",
     ),
     (
+        "list as a value",
+        lambda x: {"records": [_record(x, age=[0.03])]},
+        None,
+        422,
+        "column 'age': expected one float value per row, got lists or objects",
+    ),
+    (
+        "nested list in a column",
+        lambda x: {"columns": {**x.head(1).to_dict("list"), "age": [[0.03, 0.04]]}},
+        None,
+        422,
+        "column 'age': expected one float value per row",
+    ),
+    (
+        "ragged nesting in a column",
+        lambda x: {"columns": {**x.head(2).to_dict("list"), "age": [[0.03, 0.04], 0.05]}},
+        None,
+        422,
+        "column 'age': expected one float value per row",
+    ),
+    (
         "null where forbidden",
         lambda x: {"records": [_record(x, s1=None)]},
         None,
@@ -345,7 +367,9 @@ def test_readyz_is_503_until_the_model_is_loaded(store, data, booster):
         def probe():
             try:
                 return requests.get(entry["url"] + "/livez", timeout=2).status_code == 200
-            except requests.ConnectionError:
+            # The arbiter binds the port before the worker runs: a busy machine can
+            # accept the connection and answer only seconds later.
+            except (requests.ConnectionError, requests.Timeout):
                 return False
 
         wait_for(probe, 60, "the server to answer /livez")
@@ -403,6 +427,8 @@ def test_two_workers_share_the_port_and_both_answer(store, data, booster):
     saved = registry.save(booster, "twoworkers", signature=x.head())
     entry = serving.serve(saved["tag"], workers=2)
     try:
+        # serve() returned: both workers have loaded, not only the one that got /readyz.
+        assert len(list(Path(entry["ready_dir"]).iterdir())) == 2
         root = psutil.Process(entry["pid"])
         workers = [
             p

@@ -258,7 +258,14 @@ def arrow_columns(table: Any, schema: Schema) -> dict[str, Any]:
 
 
 def _to_float(name: str, values: Any, dtype: str, nullable: bool) -> np.ndarray:
-    arr = values if isinstance(values, np.ndarray) else np.asarray(values)
+    try:
+        arr = values if isinstance(values, np.ndarray) else np.asarray(values)
+    except ValueError:  # ragged nesting such as [[1, 2], 3]
+        arr = None
+    if arr is None or arr.ndim != 1:
+        raise RequestError(
+            422, f"column {name!r}: expected one {dtype} value per row, got lists or objects"
+        )
     kind = arr.dtype.kind
     if kind in "fiu" and dtype != "bool" and not isinstance(values, np.ndarray):
         # numpy made [0.5, true] a float array: a JSON boolean among the numbers.
@@ -458,6 +465,9 @@ class Runtime:
             gc.collect()
             gc.freeze()
             self.predictor = predictor
+            ready_dir = os.environ.get("MLP_READY_DIR")
+            if ready_dir:  # tells ``bentos.serving`` that this worker is ready
+                Path(ready_dir, str(os.getpid())).touch()
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             raise
@@ -537,6 +547,8 @@ class Runtime:
             t2 = time.perf_counter()
         except RequestError as exc:
             return self._error(exc.status, exc.message)
+        except (ValueError, TypeError) as exc:  # a shape no check above foresaw: still 4xx
+            return self._error(422, f"could not read the input as a table: {exc}")
         try:
             if len(x) <= INLINE_ROWS:
                 scores = predictor.predict(x)

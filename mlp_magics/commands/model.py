@@ -189,7 +189,7 @@ def model_command(shell: Any, args: argparse.Namespace, _cell: str | None) -> An
     if args.action == "servers":
         return Table(
             serving.list_servers(),
-            ["model", "url", "pid", "started", "log"],
+            ["model", "url", "pid", "workers", "started", "log"],
             "no model servers running",
         )
     if args.action == "stop":
