@@ -126,6 +126,11 @@ class _Pool:
             self.slots.release()
 
 
+def _pool(spec: dict[str, Any], limit: int) -> _Pool:
+    url = urlsplit(spec["url"])
+    return _Pool(url.hostname or "127.0.0.1", url.port or 80, limit)
+
+
 def _requests(spec: dict[str, Any]) -> list[bytes]:
     url = urlsplit(spec["url"])
     out = []
@@ -142,8 +147,7 @@ def _requests(spec: dict[str, Any]) -> list[bytes]:
 
 async def run_closed(spec: dict[str, Any]) -> dict[str, Any]:
     """``spec["closed"]`` requests one at a time on one keep-alive connection."""
-    url = urlsplit(spec["url"])
-    pool = _Pool(url.hostname or "127.0.0.1", url.port or 80, 1)
+    pool = _pool(spec, 1)
     reqs = _requests(spec)
     results: list[tuple[float, int, str, float]] = []
     t0 = time.perf_counter()
@@ -161,8 +165,7 @@ async def run_closed(spec: dict[str, Any]) -> dict[str, Any]:
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
     """Send ``rate`` requests a second for ``duration`` seconds; return per-request results."""
-    url = urlsplit(spec["url"])
-    pool = _Pool(url.hostname or "127.0.0.1", url.port or 80, spec.get("max_connections", 256))
+    pool = _pool(spec, spec.get("max_connections", 256))
     timeout = float(spec.get("timeout", 10.0))
     reqs = _requests(spec)
     rate, n = float(spec["rate"]), int(spec["rate"] * spec["duration"])
@@ -184,8 +187,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         if record:
             results.append((time.perf_counter() - due, status, timing, due - t0))
 
-    # Warm-up outside the measurement: connections and first-call costs.
-    t0 = now = time.perf_counter()
+    # Warm-up outside the measurement (not recorded): connections and first-call costs.
+    now = time.perf_counter()
     await asyncio.gather(*(one(i, now, False) for i in range(min(50, n))))
     tasks = []
     t0 = time.perf_counter()

@@ -244,6 +244,19 @@ def arrow_matrix(table: Any, schema: Schema) -> np.ndarray | None:
     return x
 
 
+def arrow_to_matrix(table: Any, schema: Schema) -> Any:
+    """An Arrow table as the model's input: one-call conversion, else the checked path."""
+    x = arrow_matrix(table, schema)
+    return to_matrix(arrow_columns(table, schema), schema) if x is None else x
+
+
+def json_to_matrix(columns: dict[str, Any], body: bytes, schema: Schema) -> Any:
+    """Parsed JSON columns as the model's input (``body`` is the raw request)."""
+    # A byte scan (C speed); a column named "true" only costs the fast path.
+    no_bools = b"true" not in body and b"false" not in body
+    return to_matrix(columns, schema, no_bools)
+
+
 def arrow_columns(table: Any, schema: Schema) -> dict[str, Any]:
     """An Arrow table as ``{column: numpy array}`` in schema order."""
     import pyarrow as pa
@@ -348,8 +361,8 @@ def _numeric_matrix(columns: dict[str, Any], schema: Schema) -> np.ndarray | Non
     (strings, booleans, nulls mixed in).
     """
     try:
-        x = np.array([columns[name] for name in schema.names], dtype=None)
-    except ValueError:  # ragged: impossible after parse, but let the slow path say so
+        x = np.array([columns[name] for name in schema.names])
+    except ValueError:  # ragged nesting: the checked path names the column
         return None
     if x.ndim != 2 or x.dtype.kind not in "fiu":
         return None
@@ -428,15 +441,11 @@ def _warm_up(predictor: Predictor) -> None:
     schema = predictor.schema
     if not schema.names or schema.has_categories:
         return
-    table = pa.table({name: [0.0] for name in schema.names})
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    table = read_arrow(sink.getvalue().to_pybytes(), schema)
-    x = arrow_matrix(table, schema)
-    x = to_matrix(arrow_columns(table, schema), schema) if x is None else x
+    body = _ipc_bytes(pa.table({name: [0.0] for name in schema.names}))
+    x = arrow_to_matrix(read_arrow(body, schema), schema)
     _arrow_bytes(predictor.predict(x))
-    x = to_matrix(parse_json(_dumps({"columns": {n: [0.0] for n in schema.names}}), schema), schema)
+    body = _dumps({"columns": {name: [0.0] for name in schema.names}})
+    x = json_to_matrix(parse_json(body, schema), body, schema)
     _dumps({"predictions": predictor.predict(x)})
 
 
@@ -535,15 +544,11 @@ class Runtime:
             if media in ARROW_TYPES:
                 table = read_arrow(body, schema)
                 t1 = time.perf_counter()
-                x = arrow_matrix(table, schema)
-                if x is None:
-                    x = to_matrix(arrow_columns(table, schema), schema)
+                x = arrow_to_matrix(table, schema)
             else:
                 columns = parse_json(body, schema)
-                # A byte scan (C speed); a column named "true" only costs the fast path.
-                no_bools = b"true" not in body and b"false" not in body
                 t1 = time.perf_counter()
-                x = to_matrix(columns, schema, no_bools)
+                x = json_to_matrix(columns, body, schema)
             t2 = time.perf_counter()
         except RequestError as exc:
             return self._error(exc.status, exc.message)
@@ -597,9 +602,14 @@ def _arrow_bytes(scores: np.ndarray) -> bytes:
         batch = pa.RecordBatch.from_arrays([pa.array(scores)], schema=_PREDICTION_SCHEMA["schema"])
         return bytes(_PREDICTION_SCHEMA["head"] + batch.serialize().to_pybytes() + _ARROW_EOS)
     if scores.ndim == 1:
-        table = pa.table({"prediction": scores})
-    else:
-        table = pa.table({f"class_{k}": scores[:, k] for k in range(scores.shape[1])})
+        return _ipc_bytes(pa.table({"prediction": scores}))
+    return _ipc_bytes(pa.table({f"class_{k}": scores[:, k] for k in range(scores.shape[1])}))
+
+
+def _ipc_bytes(table: Any) -> bytes:
+    """A table as an Arrow IPC stream."""
+    import pyarrow as pa
+
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
