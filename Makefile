@@ -77,6 +77,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 test: setup browser lint
+	cd jupyter_ext && $(BIN)/jlpm test
 	$(BIN)/pytest
 
 clean:

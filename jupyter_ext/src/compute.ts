@@ -4,7 +4,7 @@ import {
 } from '@jupyterlab/application';
 import { Widget } from '@lumino/widgets';
 
-import { requestAPI } from './request';
+import { requestAPI } from './ui/request';
 import { IMLPPanel } from './tokens';
 
 /**

@@ -3,6 +3,7 @@ import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { IMLPPanel, IMLPSectionOptions } from './tokens';
+import { isRefreshable } from './ui/view';
 
 const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
   <g class="jp-icon3" fill="#616161">
@@ -32,15 +33,21 @@ class Section extends Panel {
     this.addClass('mlp-section');
     this.node.dataset.mlpSection = options.id;
     this.rank = options.rank ?? DEFAULT_RANK;
+    // A landmark per section, named by its heading, so screen readers can jump to it.
+    this.node.setAttribute('role', 'region');
     const header = new Widget({ node: document.createElement('h3') });
     header.addClass('mlp-section-title');
+    header.id = `mlp-section-title-${options.id}`;
     header.node.textContent = options.title;
+    this.node.setAttribute('aria-labelledby', header.id);
     this.addWidget(header);
     options.widget.addClass('mlp-section-body');
     this.addWidget(options.widget);
+    this.body = options.widget;
   }
 
   readonly rank: number;
+  readonly body: Widget;
 }
 
 /**
@@ -53,6 +60,7 @@ export class MLPPanel extends Panel implements IMLPPanel {
     this.addClass('mlp-panel');
     this.title.icon = mlpIcon;
     this.title.caption = 'MLP';
+    this.node.setAttribute('aria-label', 'MLP panel');
     const heading = new Widget({ node: document.createElement('h2') });
     heading.addClass('mlp-panel-title');
     heading.node.textContent = 'MLP';
@@ -77,6 +85,18 @@ export class MLPPanel extends Panel implements IMLPPanel {
       this._sections.delete(options.id);
       section.dispose();
     });
+  }
+
+  /**
+   * Refresh every section whose widget can refresh (hidden ones when next shown).
+   */
+  async refresh(): Promise<void> {
+    await Promise.all(
+      [...this._sections.values()]
+        .map(section => section.body)
+        .filter(isRefreshable)
+        .map(body => body.refresh())
+    );
   }
 
   private _sections = new Map<string, Section>();

@@ -6,7 +6,7 @@ import { Notification } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { Widget } from '@lumino/widgets';
 
-import { requestAPI } from './request';
+import { requestAPI } from './ui/request';
 import { IMLPPanel } from './tokens';
 
 /**

@@ -8,7 +8,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
-import { requestAPI } from './request';
+import { requestAPI } from './ui/request';
 
 /**
  * Mime type of `%mlp stats` output (see `mlp.stats.MIME_TYPE`).

@@ -35,6 +35,12 @@ export interface IMLPPanel {
    * @returns a disposable that removes the section again.
    */
   addSection(options: IMLPSectionOptions): IDisposable;
+
+  /**
+   * Refresh every section whose widget has a `refresh()` method (every `LabView`);
+   * sections not on screen refresh when next shown. The "MLP: Refresh" command.
+   */
+  refresh(): Promise<void>;
 }
 
 /**
